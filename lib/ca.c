@@ -1,0 +1,543 @@
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "serial.h"
+#include "signer.h"
+#include "store.h"
+#include "util.h"
+
+#define CA_MAX_PEM		(256 * 1024)
+#define CA_ROOT_LIFETIME	(10LL * 365 * 86400)
+#define CA_INT_LIFETIME		(10LL * 365 * 86400)
+
+/* What ca_create makes inside the CA directory. */
+static const char *const ca_entries[] = {
+	"pica.json", "certs", "secrets", "db", "templates", "www", NULL
+};
+
+int
+ca_read_cert(const char *path, X509 **out, struct pica_err *err)
+{
+	int	 rc = -1;
+	char	*pem = NULL;
+	size_t	 len;
+	BIO	*bio = NULL;
+
+	*out = NULL;
+	if (util_read_file(path, CA_MAX_PEM, &pem, &len, err) == -1)
+		goto out;
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL ||
+	    (*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		pica_err_ssl(err, PICA_E_CONFIG, "%s: not a PEM certificate",
+		    path);
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(bio);
+	free(pem);
+	return rc;
+}
+
+void
+ca_fingerprint(X509 *cert, char *buf, size_t len)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	size_t		 off = 0;
+
+	buf[0] = '\0';
+	if (!X509_digest(cert, EVP_sha256(), md, &mdlen))
+		return;
+	for (i = 0; i < mdlen && off + 4 <= len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%02X",
+		    i ? ":" : "", md[i]);
+}
+
+int
+ca_open(const struct conf *cf, int with_key, struct ca **out,
+    struct pica_err *err)
+{
+	int		 rc = -1;
+	struct ca	*ca;
+
+	*out = NULL;
+	ca = xcalloc(1, sizeof(*ca));
+	ca->conf = cf;
+	if (ca_read_cert(cf->root, &ca->root, err) == -1 ||
+	    ca_read_cert(cf->crt, &ca->cert, err) == -1)
+		goto out;
+	if (with_key) {
+		if (signer_load(cf->key, &ca->key, err) == -1)
+			goto out;
+		if (!signer_matches(ca->key, ca->cert)) {
+			pica_err_set(err, PICA_E_CONFIG, "%s: key does not "
+			    "match the certificate %s", cf->path, cf->crt);
+			goto out;
+		}
+	}
+	*out = ca;
+	ca = NULL;
+	rc = 0;
+out:
+	ca_free(ca);
+	return rc;
+}
+
+void
+ca_free(struct ca *ca)
+{
+	if (ca == NULL)
+		return;
+	X509_free(ca->root);
+	X509_free(ca->cert);
+	EVP_PKEY_free(ca->key);
+	free(ca);
+}
+
+/* Add one extension in OpenSSL's config syntax ("critical,CA:TRUE"). */
+static int
+ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
+    struct pica_err *err)
+{
+	X509_EXTENSION	*ext;
+	int		 ok;
+
+	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL)
+		return pica_err_ssl(err, PICA_E_INTERNAL, "extension %s",
+		    OBJ_nid2sn(nid));
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (!ok)
+		return pica_err_ssl(err, PICA_E_INTERNAL, "extension %s",
+		    OBJ_nid2sn(nid));
+	return 0;
+}
+
+/*
+ * A CA certificate for pub, signed by issuer_key (self-signed when issuer
+ * is NULL).  pathlen is the basicConstraints path length.
+ */
+static int
+ca_make_cert(EVP_PKEY *pub, const char *cn, const char *org, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t lifetime, int pathlen, X509 **out,
+    struct pica_err *err)
+{
+	int		 rc = -1;
+	X509		*cert = NULL;
+	X509_NAME	*name = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	unsigned char	 serial[SERIAL_LEN];
+	X509V3_CTX	 ctx;
+	char		 bc[64];
+	time_t		 now = time(NULL);
+
+	*out = NULL;
+	if ((cert = X509_new()) == NULL || (name = X509_NAME_new()) == NULL)
+		goto ssl;
+	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+	    (const unsigned char *)org, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0))
+		goto ssl;
+	if (serial_new(serial) == -1 ||
+	    (sn = serial_to_asn1(serial, sizeof(serial))) == NULL)
+		goto ssl;
+	if (!X509_set_version(cert, X509_VERSION_3) ||
+	    !X509_set_serialNumber(cert, sn) ||
+	    !X509_set_subject_name(cert, name) ||
+	    !X509_set_issuer_name(cert, issuer != NULL ?
+	    X509_get_subject_name(issuer) : name) ||
+	    !X509_set_pubkey(cert, pub) ||
+	    X509_time_adj_ex(X509_getm_notBefore(cert), 0, -60, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(cert),
+	    (int)(lifetime / 86400), 0, &now) == NULL)
+		goto ssl;
+	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : cert, cert, NULL, NULL,
+	    0);
+	snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", pathlen);
+	if (ca_add_ext(cert, &ctx, NID_basic_constraints, bc, err) == -1 ||
+	    ca_add_ext(cert, &ctx, NID_key_usage, issuer != NULL ?
+	    "critical,digitalSignature,keyCertSign,cRLSign" :
+	    "critical,keyCertSign,cRLSign", err) == -1 ||
+	    ca_add_ext(cert, &ctx, NID_subject_key_identifier, "hash",
+	    err) == -1 ||
+	    (issuer != NULL && ca_add_ext(cert, &ctx,
+	    NID_authority_key_identifier, "keyid:always", err) == -1))
+		goto out;
+	if (X509_sign(cert, issuer_key, signer_md(issuer_key)) <= 0)
+		goto ssl;
+	*out = cert;
+	cert = NULL;
+	rc = 0;
+	goto out;
+ssl:
+	pica_err_ssl(err, PICA_E_INTERNAL, "making the %s certificate", cn);
+out:
+	ASN1_INTEGER_free(sn);
+	X509_NAME_free(name);
+	X509_free(cert);
+	return rc;
+}
+
+static int
+ca_write_cert(const char *dir, const char *name, X509 **certs, size_t n,
+    struct pica_err *err)
+{
+	int	 rc = -1;
+	BIO	*bio = NULL;
+	char	*path = NULL, *data;
+	long	 len;
+	size_t	 i;
+
+	if ((path = util_path_join(dir, name)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL) {
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!PEM_write_bio_X509(bio, certs[i])) {
+			pica_err_ssl(err, PICA_E_INTERNAL, "%s", path);
+			goto out;
+		}
+	len = BIO_get_mem_data(bio, &data);
+	if (util_write_file(path, data, (size_t)len, 0644, 0, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	BIO_free(bio);
+	free(path);
+	return rc;
+}
+
+/* Copy every *.tpl of src into dst. */
+static int
+ca_copy_templates(const char *src, const char *dst, struct pica_err *err)
+{
+	int		 rc = -1, copied = 0;
+	DIR		*d = NULL;
+	struct dirent	*de;
+	char		*from = NULL, *to = NULL, *text = NULL;
+	size_t		 len, nlen;
+
+	if ((d = opendir(src)) == NULL) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: %s (the shipped profile "
+		    "templates; set PICA_TEMPLATE_DIR)", src, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nlen = strlen(de->d_name);
+		if (nlen < 5 || strcmp(de->d_name + nlen - 4, ".tpl") != 0)
+			continue;
+		from = util_path_join(src, de->d_name);
+		to = util_path_join(dst, de->d_name);
+		if (from == NULL || to == NULL) {
+			pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		if (util_read_file(from, 1024 * 1024, &text, &len, err) == -1 ||
+		    util_write_file(to, text, len, 0644, 0, err) == -1)
+			goto out;
+		free(from);
+		free(to);
+		free(text);
+		from = to = text = NULL;
+		copied++;
+	}
+	if (copied == 0) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: no *.tpl templates", src);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(from);
+	free(to);
+	free(text);
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+static int
+ca_write_config(const struct ca_init *ci, const char *dir,
+    struct pica_err *err)
+{
+	int	 rc = -1;
+	json_t	*doc = NULL, *dns = NULL;
+	char	*text = NULL, *path = NULL, url[1100];
+	size_t	 i;
+
+	if ((dns = json_array()) == NULL)
+		goto oom;
+	for (i = 0; i < ci->n_dns; i++)
+		json_array_append_new(dns, json_string(ci->dns[i]));
+	if (ci->url != NULL)
+		snprintf(url, sizeof(url), "%s", ci->url);
+	else
+		snprintf(url, sizeof(url), "https://%s", ci->dns[0]);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:{s:s, s:s},"
+	    " s:{s:b, s:s, s:b},"
+	    " s:{s:{s:s, s:s, s:s}, s:s},"
+	    " s:{s:[s,s,s]},"
+	    " s:{s:s}}",
+	    "name", ci->name,
+	    "root", "certs/root.pem",
+	    "crt", "certs/intermediate.pem",
+	    "key", "secrets/intermediate.key",
+	    "dnsNames", dns,
+	    "externalURL", url,
+	    "db", "type", "bdb", "dataSource", "db",
+	    "crl", "enabled", 1, "cacheDuration", "24h",
+	    "generateOnRevoke", 1,
+	    "authority", "claims", "defaultTLSCertDuration", "2160h",
+	    "maxTLSCertDuration", "8760h", "minTLSCertDuration", "5m",
+	    "backdate", "1m",
+	    "acme", "challenges", "http-01", "dns-01", "tls-alpn-01",
+	    "ocsp", "validity", "24h");
+	if (doc == NULL)
+		goto oom;
+	if (ci->http_url != NULL)
+		json_object_set_new(doc, "httpURL", json_string(ci->http_url));
+	if ((text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+	    NULL || (path = util_path_join(dir, "pica.json")) == NULL)
+		goto oom;
+	/* Append a newline: it is a file people edit. */
+	size_t len = strlen(text);
+	char *nl = realloc(text, len + 2);
+	if (nl == NULL)
+		goto oom;
+	text = nl;
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	if (util_write_file(path, text, len + 1, 0644, 0, err) == -1)
+		goto out;
+	rc = 0;
+	goto out;
+oom:
+	pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+out:
+	json_decref(doc);
+	json_decref(dns);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Remove a directory tree that ca_create made (no symlinks followed). */
+static void
+ca_remove_tree(const char *path)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*p;
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if ((p = util_path_join(path, de->d_name)) != NULL) {
+				ca_remove_tree(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* Refuse a directory that holds any part of a CA already. */
+static int
+ca_check_target(const char *dir, struct pica_err *err)
+{
+	size_t	 i;
+	char	*p;
+	int	 exists;
+
+	for (i = 0; ca_entries[i] != NULL; i++) {
+		if ((p = util_path_join(dir, ca_entries[i])) == NULL)
+			return pica_err_set(err, PICA_E_INTERNAL,
+			    "out of memory");
+		exists = access(p, F_OK) == 0;
+		free(p);
+		if (exists)
+			return pica_err_set(err, PICA_E_EXISTS, "%s already "
+			    "holds %s: refusing to overwrite a CA", dir,
+			    ca_entries[i]);
+	}
+	return 0;
+}
+
+/* Move what tmp holds into dir (created when absent). */
+static int
+ca_move_into(const char *tmp, const char *dir, struct pica_err *err)
+{
+	size_t	 i;
+	char	*from, *to;
+	int	 r;
+
+	if (rename(tmp, dir) == 0)
+		return 0;
+	if (errno != EEXIST && errno != ENOTEMPTY)
+		return pica_err_set(err, PICA_E_INTERNAL, "%s: %s", dir,
+		    strerror(errno));
+	for (i = 0; ca_entries[i] != NULL; i++) {
+		from = util_path_join(tmp, ca_entries[i]);
+		to = util_path_join(dir, ca_entries[i]);
+		r = (from == NULL || to == NULL) ? -1 : rename(from, to);
+		if (r == -1)
+			pica_err_set(err, PICA_E_INTERNAL, "%s: %s",
+			    to ? to : dir, strerror(errno));
+		free(from);
+		free(to);
+		if (r == -1)
+			return -1;
+	}
+	rmdir(tmp);
+	return 0;
+}
+
+int
+ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
+    struct pica_err *err)
+{
+	int		 rc = -1;
+	char		*parent = NULL, *tmp = NULL, *sub = NULL, *base;
+	EVP_PKEY	*rkey = NULL, *ikey = NULL;
+	X509		*root = NULL, *inter = NULL, *chain[2];
+	struct store	*st = NULL;
+	char		 cn[512];
+	size_t		 i, len;
+	static const char *const subdirs[] = { "certs", "templates", "www",
+	    NULL };
+
+	if (ci->n_dns == 0 && ci->url == NULL) {
+		pica_err_set(err, PICA_E_USAGE, "the CA needs a name to be "
+		    "reached by: --dns NAME or --url URL");
+		goto out;
+	}
+	if (ca_check_target(ci->dir, err) == -1)
+		goto out;
+	/* Build beside the target so the final rename stays on one fs. */
+	if ((parent = util_dirname(ci->dir)) == NULL)
+		goto oom;
+	base = strrchr(ci->dir, '/') ? strrchr(ci->dir, '/') + 1 :
+	    (char *)ci->dir;
+	len = strlen(parent) + strlen(base) + 32;
+	tmp = xcalloc(1, len);
+	snprintf(tmp, len, "%s/.%s.init-XXXXXX", parent, base);
+	if (mkdtemp(tmp) == NULL) {
+		pica_err_set(err, PICA_E_USAGE, "%s: cannot create the CA "
+		    "there: %s", parent, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	chmod(tmp, 0755);
+	for (i = 0; subdirs[i] != NULL; i++) {
+		if ((sub = util_path_join(tmp, subdirs[i])) == NULL)
+			goto oom;
+		if (util_mkdirs(sub, 0755, err) == -1)
+			goto out;
+		free(sub);
+		sub = NULL;
+	}
+	if ((sub = util_path_join(tmp, "secrets")) == NULL)
+		goto oom;
+	if (util_mkdirs(sub, 0700, err) == -1)
+		goto out;
+
+	if (signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &rkey,
+	    err) == -1 ||
+	    signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &ikey,
+	    err) == -1)
+		goto out;
+	snprintf(cn, sizeof(cn), "%s Root CA", ci->name);
+	if (ca_make_cert(rkey, cn, ci->name, NULL, rkey, CA_ROOT_LIFETIME, 1,
+	    &root, err) == -1)
+		goto out;
+	snprintf(cn, sizeof(cn), "%s Intermediate CA", ci->name);
+	if (ca_make_cert(ikey, cn, ci->name, root, rkey, CA_INT_LIFETIME, 0,
+	    &inter, err) == -1)
+		goto out;
+
+	free(sub);
+	sub = NULL;
+	if ((sub = util_path_join(tmp, "secrets/root.key")) == NULL)
+		goto oom;
+	if (signer_write_key(sub, rkey, err) == -1)
+		goto out;
+	free(sub);
+	if ((sub = util_path_join(tmp, "secrets/intermediate.key")) == NULL)
+		goto oom;
+	if (signer_write_key(sub, ikey, err) == -1)
+		goto out;
+	free(sub);
+	sub = NULL;
+	chain[0] = inter;
+	if (ca_write_cert(tmp, "certs/root.pem", &root, 1, err) == -1 ||
+	    ca_write_cert(tmp, "certs/intermediate.pem", chain, 1, err) == -1 ||
+	    ca_write_cert(tmp, "www/roots.pem", &root, 1, err) == -1 ||
+	    ca_write_cert(tmp, "www/intermediates.pem", chain, 1, err) == -1)
+		goto out;
+	if ((sub = util_path_join(tmp, "templates")) == NULL)
+		goto oom;
+	if (ca_copy_templates(ci->template_src, sub, err) == -1 ||
+	    ca_write_config(ci, tmp, err) == -1)
+		goto out;
+	free(sub);
+	sub = NULL;
+
+	if (ca_move_into(tmp, ci->dir, err) == -1)
+		goto out;
+	free(tmp);
+	tmp = NULL;
+	/* The store is made in place: its environment records paths. */
+	if ((sub = util_path_join(ci->dir, "db")) == NULL)
+		goto oom;
+	if (store_open(sub, &st) != 0) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: cannot create the "
+		    "store", sub);
+		goto out;
+	}
+	ca_fingerprint(root, fpr, fprlen);
+	rc = 0;
+	goto out;
+oom:
+	pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+out:
+	store_close(st);
+	if (tmp != NULL)
+		ca_remove_tree(tmp);
+	free(parent);
+	free(tmp);
+	free(sub);
+	EVP_PKEY_free(rkey);
+	EVP_PKEY_free(ikey);
+	X509_free(root);
+	X509_free(inter);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * pica init: a new root and intermediate, pica.json, the store.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "cmd.h"
+#include "log.h"
+#include "util.h"
+
+#define INIT_MAX_DNS	32
+
+static void
+init_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
+	    "                 [--http-url URL] [--kty EC|RSA] [--size BITS]\n\n"
+	    "Create a new CA in DIR: a root and an intermediate certificate\n"
+	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
+	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
+	    "that already holds a CA.\n\n"
+	    "  --name NAME      the CA's name (\"NAME Root CA\", ...)\n"
+	    "  --dns NAME       a host name the CA is reached by (repeatable;\n"
+	    "                   default: this host's name)\n"
+	    "  --url BASE_URL   externalURL, the HTTPS base of the ACME server\n"
+	    "                   (default https://FIRST_DNS_NAME)\n"
+	    "  --http-url URL   plain-HTTP base for CRL, OCSP and CA issuers\n"
+	    "                   (default: http:// on the externalURL host)\n"
+	    "  --kty EC|RSA     key type of root and intermediate (EC)\n"
+	    "  --size BITS      256 or 384 for EC, 2048 to 8192 for RSA\n");
+}
+
+int
+cmd_init(int argc, char **argv, const char *cfg)
+{
+	struct ca_init	 ci;
+	struct pica_err	 err;
+	const char	*dns[INIT_MAX_DNS];
+	const char	*tdir;
+	char		 host[256], fpr[128], *end;
+	int		 ch;
+	long		 bits;
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "dns", required_argument, NULL, 'd' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "http-url", required_argument, NULL, 'H' },
+		{ "kty", required_argument, NULL, 'k' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	(void)cfg;
+	memset(&ci, 0, sizeof(ci));
+	ci.dns = dns;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			ci.name = optarg;
+			break;
+		case 'd':
+			if (ci.n_dns == INIT_MAX_DNS) {
+				log_error("at most %d --dns names",
+				    INIT_MAX_DNS);
+				return EXIT_USAGE;
+			}
+			dns[ci.n_dns++] = optarg;
+			break;
+		case 'u':
+			ci.url = optarg;
+			break;
+		case 'H':
+			ci.http_url = optarg;
+			break;
+		case 'k':
+			ci.kty = optarg;
+			break;
+		case 's':
+			bits = strtol(optarg, &end, 10);
+			if (*end != '\0' || bits <= 0 || bits > 16384) {
+				log_error("--size: \"%s\" is not a key size",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			ci.bits = (int)bits;
+			break;
+		case 'h':
+			init_usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			init_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		init_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ci.dir = argv[optind];
+	if (ci.name == NULL || ci.name[0] == '\0') {
+		log_error("init: --name NAME is required");
+		return EXIT_USAGE;
+	}
+	if (ci.n_dns == 0 && ci.url == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		dns[ci.n_dns++] = host;
+	}
+	if ((tdir = getenv("PICA_TEMPLATE_DIR")) == NULL || tdir[0] == '\0')
+		tdir = PICA_TEMPLATE_DIR;
+	ci.template_src = tdir;
+	if (ca_create(&ci, fpr, sizeof(fpr), &err) == -1) {
+		log_error("init: %s", err.msg);
+		return EXIT_FAILURE;
+	}
+	printf("Created the CA \"%s\" in %s\n"
+	    "Root certificate:         %s/certs/root.pem\n"
+	    "Root fingerprint:         %s\n"
+	    "Intermediate certificate: %s/certs/intermediate.pem\n"
+	    "Keys:                     %s/secrets/ (keep them safe)\n"
+	    "Configuration:            %s/pica.json\n"
+	    "Store:                    %s/db\n",
+	    ci.name, ci.dir, ci.dir, fpr, ci.dir, ci.dir, ci.dir, ci.dir);
+	return EXIT_SUCCESS;
+}

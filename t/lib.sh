@@ -1,0 +1,114 @@
+# lib.sh: TAP helpers for pica's shell tests.  Source it, call plan N,
+# then ok/is/like/fails; every test gets its own temporary directory,
+# removed at exit with every process it started (start_bg / pids).
+set -u
+
+PICA=${PICA:-$(pwd)/src/pica}
+T_BUILDDIR=${T_BUILDDIR:-$(pwd)/t}
+T_SRCDIR=${T_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
+export PICA_TEMPLATE_DIR=${PICA_TEMPLATE_DIR:-$T_SRCDIR/../templates}
+
+t_n=0
+t_failed=0
+t_pids=""
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pica-test.XXXXXX")
+
+t_cleanup() {
+	for p in $t_pids; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in $t_pids; do
+		wait "$p" 2>/dev/null
+	done
+	chmod -R u+w "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap t_cleanup EXIT
+
+plan() { echo "1..$1"; }
+diag() { printf '# %s\n' "$*"; }
+
+# ok COND_EXIT_STATUS DESCRIPTION: "ok $? 'what'" after a command.
+ok() {
+	t_n=$((t_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $t_n - $2"
+	else
+		echo "not ok $t_n - $2"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  '$1'"
+		diag "want: '$2'"
+	fi
+}
+
+# like TEXT REGEX DESCRIPTION (grep -E)
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "no match for /$2/ in:"
+		printf '%s\n' "$1" | sed 's/^/#   /' | head -20
+	fi
+}
+
+# fails_with CODE REGEX DESCRIPTION -- CMD...: CMD exits CODE (any
+# non-zero when CODE is "nz") and says REGEX on stderr.
+fails_with() {
+	code=$1; re=$2; desc=$3; shift 4
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$code" = nz ] && [ "$rc" -ne 0 ] || [ "$rc" = "$code" ]; then
+		like "$(cat "$tmp/err")" "$re" "$desc"
+	else
+		ok 1 "$desc"
+		diag "exit status $rc, wanted $code; stderr:"
+		sed 's/^/#   /' "$tmp/err" | head -20
+	fi
+}
+
+# Start a background process and remember it for cleanup.
+start_bg() {
+	"$@" &
+	t_pids="$t_pids $!"
+	bg_pid=$!
+}
+
+# A new CA in $tmp/$1 (default "ca") with a plain-HTTP base for CDP/AIA.
+make_ca() {
+	dir=$tmp/${1:-ca}
+	shift || true
+	"$PICA" init "$dir" --name "Test" --dns ca.test \
+		--url https://ca.test:8443 --http-url http://ca.test:8080 "$@" \
+		>"$tmp/init.out" 2>&1 || { cat "$tmp/init.out"; return 1; }
+	export PICA_CONFIG=$dir/pica.json
+}
+
+# Number of certificates in the store of $PICA_CONFIG.
+cert_count() { "$PICA" list | wc -l; }
+
+# The serial of a PEM certificate as pica prints it (lower-case hex).
+pem_serial() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' |
+		tr 'A-F' 'a-f'
+}
+
+# openssl verify of a leaf against the CA's chain.
+verify_chain() {
+	openssl verify -CAfile "$2/certs/root.pem" \
+		-untrusted "$2/certs/intermediate.pem" "$1"
+}
+
+done_testing() {
+	echo "# $t_n tests, $t_failed failed"
+	[ "$t_failed" -eq 0 ]
+}
