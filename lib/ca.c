@@ -391,7 +391,24 @@ ca_check_target(const char *dir, struct pica_err *err)
 	return 0;
 }
 
-/* Move what tmp holds into dir (created when absent). */
+/* Remove what ca_create put into dir (it held none of it before). */
+static void
+ca_remove_entries(const char *dir)
+{
+	size_t	 i;
+	char	*p;
+
+	for (i = 0; ca_entries[i] != NULL; i++)
+		if ((p = util_path_join(dir, ca_entries[i])) != NULL) {
+			ca_remove_tree(p);
+			free(p);
+		}
+}
+
+/*
+ * Move what tmp holds into dir: one rename when dir is absent or empty,
+ * else entry by entry (ca_check_target made sure none is there).
+ */
 static int
 ca_move_into(const char *tmp, const char *dir, struct pica_err *err)
 {
@@ -407,14 +424,20 @@ ca_move_into(const char *tmp, const char *dir, struct pica_err *err)
 	for (i = 0; ca_entries[i] != NULL; i++) {
 		from = util_path_join(tmp, ca_entries[i]);
 		to = util_path_join(dir, ca_entries[i]);
-		r = (from == NULL || to == NULL) ? -1 : rename(from, to);
+		if (from == NULL || to == NULL)
+			r = -1;
+		else if ((r = rename(from, to)) == -1 && errno == ENOENT &&
+		    access(from, F_OK) == -1)
+			r = 0;	/* not made here (the store comes later) */
 		if (r == -1)
 			pica_err_set(err, PICA_E_INTERNAL, "%s: %s",
 			    to ? to : dir, strerror(errno));
 		free(from);
 		free(to);
-		if (r == -1)
+		if (r == -1) {
+			ca_remove_entries(dir);
 			return -1;
+		}
 	}
 	rmdir(tmp);
 	return 0;
@@ -429,6 +452,8 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	EVP_PKEY	*rkey = NULL, *ikey = NULL;
 	X509		*root = NULL, *inter = NULL, *chain[2];
 	struct store	*st = NULL;
+	struct conf	*cf = NULL;
+	int		 moved = 0;
 	char		 cn[512];
 	size_t		 i, len;
 	static const char *const subdirs[] = { "certs", "templates", "www",
@@ -509,12 +534,19 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	    ca_write_config(ci, tmp, err) == -1)
 		goto out;
 	free(sub);
+	/* What the later commands will read must load now. */
+	if ((sub = util_path_join(tmp, "pica.json")) == NULL)
+		goto oom;
+	if (conf_load(sub, &cf, err) == -1)
+		goto out;
+	free(sub);
 	sub = NULL;
 
 	if (ca_move_into(tmp, ci->dir, err) == -1)
 		goto out;
 	free(tmp);
 	tmp = NULL;
+	moved = 1;
 	/* The store is made in place: its environment records paths. */
 	if ((sub = util_path_join(ci->dir, "db")) == NULL)
 		goto oom;
@@ -524,6 +556,7 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 		goto out;
 	}
 	ca_fingerprint(root, fpr, fprlen);
+	moved = 0;
 	rc = 0;
 	goto out;
 oom:
@@ -532,6 +565,9 @@ out:
 	store_close(st);
 	if (tmp != NULL)
 		ca_remove_tree(tmp);
+	if (moved)
+		ca_remove_entries(ci->dir);
+	conf_free(cf);
 	free(parent);
 	free(tmp);
 	free(sub);

@@ -30,13 +30,23 @@
 struct store;
 struct store_txn;
 
-/* Open (creating when absent) the environment in dir. */
+/*
+ * Open (creating when absent, mode 0700) the environment in dir; one
+ * open store per process and directory (DB_REGISTER's rule).  When it
+ * finds that a process died in the store, it cleans up after it with
+ * failchk or, failing that, runs recovery, and then the other processes
+ * get STORE_PANIC.
+ */
 int	 store_open(const char *dir, struct store **out);
 void	 store_close(struct store *);
 
 /*
  * Release locks and abort transactions of processes that died (failchk);
  * cheap, meant to be called periodically by long-running programs.
+ * STORE_PANIC when the dead process left the environment unusable.
+ * (A process waiting for a lock a dead process holds waits until some
+ * process runs failchk: this, store_open() of another process, or
+ * store_run() when the wait times out after 10 s with other traffic.)
  */
 int	 store_failchk(struct store *);
 
@@ -47,6 +57,8 @@ int	 store_checkpoint(struct store *);
  * Run fn inside one transaction: commit when it returns 0, abort otherwise;
  * rerun it (at most a bounded number of times) when it lost a deadlock.
  * fn must not have side effects outside the store: it may run twice.
+ * fn uses the store_txn calls only, never the calls that take a struct
+ * store (their own transaction would wait for this one's locks).
  */
 int	 store_run(struct store *, int (*fn)(struct store_txn *, void *),
 	    void *arg);
@@ -99,6 +111,10 @@ enum store_order {
  * Call cb for each certificate (read-only transaction, snapshot
  * semantics not promised); cb returns 0 to go on, non-zero to stop, and
  * that value is returned.  The record passed to cb is freed after it.
+ * The walk reads committed data (DB_READ_COMMITTED: only the current
+ * page stays locked, writers go on) and is retried after a lost deadlock
+ * only while cb has not been called yet; later, -1.  cb must not write
+ * to the store: the cursor's page lock would block it.
  */
 int	 store_cert_foreach(struct store *, enum store_order,
 	    int (*cb)(const struct cert_rec *, void *), void *arg);
@@ -112,6 +128,7 @@ int	 store_cert_set_revoked(struct store *, const unsigned char *serial,
 
 /*
  * Counters (CRL number, ...): add one and return the new value.
+ * A counter never advanced reads 0; the first next gives 1.
  */
 int	 store_counter_next(struct store_txn *, const char *name, uint64_t *);
 int	 store_counter_get(struct store_txn *, const char *name, uint64_t *);
@@ -132,8 +149,13 @@ enum store_table {
 
 #define ACCT_TAG_THUMBPRINT	1
 #define ORDER_TAG_ACCOUNT	1
+#define ORDER_TAG_CREATED	2	/* i64: seconds (or finer) since epoch */
 
-/* Put (insert or replace unless exclusive, then STORE_EXISTS), get, delete. */
+/*
+ * Put (insert or replace unless exclusive, then STORE_EXISTS), get (a
+ * malloc'd copy, the caller frees it), delete (STORE_NOTFOUND).  An
+ * account whose thumbprint another account has is refused: STORE_EXISTS.
+ */
 int	 store_blob_put(struct store_txn *, enum store_table, const char *id,
 	    const void *data, size_t len, int exclusive);
 int	 store_blob_get(struct store_txn *, enum store_table, const char *id,
@@ -144,26 +166,43 @@ int	 store_blob_del(struct store_txn *, enum store_table, const char *id);
 int	 store_account_by_thumbprint(struct store_txn *, const char *thumbprint,
 	    char **id);
 
-/* The ids of an account's orders, oldest first: at most max from skip. */
+/*
+ * The ids of an account's orders, oldest first: at most max (0: no limit)
+ * from skip.  The index key is the account id, a NUL and the order's
+ * ORDER_TAG_CREATED (0 when absent), so "oldest" is by that field, then
+ * by order id.  *ids is NULL-terminated; free each id and the array.
+ */
 int	 store_orders_by_account(struct store_txn *, const char *account,
 	    size_t skip, size_t max, char ***ids, size_t *n);
 
-/* Nonces: remember one until expires (seconds since the epoch). */
+/*
+ * Nonces: remember one until expires (seconds since the epoch);
+ * STORE_EXISTS if it is already there.
+ */
 int	 store_nonce_put(struct store *, const char *nonce, int64_t expires);
-/* Take a nonce: 0 when it existed and had not expired (it is gone now). */
+/*
+ * Take a nonce: 0 when it existed and had not expired (now < expires),
+ * STORE_NOTFOUND otherwise.  Either way it is gone now.
+ */
 int	 store_nonce_take(struct store *, const char *nonce, int64_t now);
-/* Delete expired nonces; returns how many in *n. */
+/*
+ * Delete expired nonces (expires <= now), a batch per transaction;
+ * returns how many in *n.
+ */
 int	 store_nonce_expire(struct store *, int64_t now, size_t *n);
 
 /*
  * Hot backup of the environment into dir (created; must be empty or
  * absent): database files and logs, consistent, while others keep working.
+ * The copy is a store: store_open() on it runs recovery.
  */
 int	 store_backup(struct store *, const char *dir);
 
 /*
  * Verify every database file in an environment directory that no process
- * has open (a backup, or a stopped CA): 0 when all are sound.
+ * has open (a backup, or a stopped CA): 0 when all are sound and all the
+ * store's files are there.  On a live store it may report pages still
+ * in the cache as damage: use it on a backup.
  */
 int	 store_verify(const char *dir);
 

@@ -97,6 +97,33 @@ out:
 	return rc;
 }
 
+/*
+ * The root key is not in pica.json (only offline steps need it), but
+ * `pica init` keeps it beside the intermediate's: back it up when there.
+ */
+static int
+backup_root_key(const struct conf *cf, const char *dir)
+{
+	char	*kdir = NULL, *from = NULL, *to = NULL;
+	int	 rc = -1;
+
+	if (strncmp(cf->key, "pkcs11:", 7) == 0)
+		return 0;
+	if ((kdir = util_dirname(cf->key)) == NULL ||
+	    (from = util_path_join(kdir, "root.key")) == NULL ||
+	    (to = util_path_join(dir, "secrets/root.key")) == NULL)
+		goto out;
+	if (access(from, F_OK) == 0 && strcmp(from, cf->key) != 0 &&
+	    backup_copy(from, to, 0600) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(kdir);
+	free(from);
+	free(to);
+	return rc;
+}
+
 /* Copy the *.tpl files of the template directory. */
 static int
 backup_templates(const struct conf *cf, const char *dir)
@@ -197,7 +224,8 @@ backup_make(const char *cfg, const char *dir, int with_keys)
 		}
 		if (backup_file(doc, "key", cf->key, dir, "secrets",
 		    0600) == -1 || (json_is_object(obj) && backup_file(obj,
-		    "key", cf->ocsp_key, dir, "secrets", 0600) == -1))
+		    "key", cf->ocsp_key, dir, "secrets", 0600) == -1) ||
+		    backup_root_key(cf, dir) == -1)
 			goto out;
 	}
 	free(p);

@@ -21,19 +21,20 @@ init_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
-	    "                 [--http-url URL] [--kty EC|RSA] [--size BITS]\n\n"
+	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n\n"
 	    "Create a new CA in DIR: a root and an intermediate certificate\n"
 	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
 	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
 	    "that already holds a CA.\n\n"
 	    "  --name NAME      the CA's name (\"NAME Root CA\", ...)\n"
 	    "  --dns NAME       a host name the CA is reached by (repeatable;\n"
-	    "                   default: this host's name)\n"
+	    "                   default without --url: this host's name)\n"
 	    "  --url BASE_URL   externalURL, the HTTPS base of the ACME server\n"
 	    "                   (default https://FIRST_DNS_NAME)\n"
 	    "  --http-url URL   plain-HTTP base for CRL, OCSP and CA issuers\n"
 	    "                   (default: http:// on the externalURL host)\n"
-	    "  --kty EC|RSA     key type of root and intermediate (EC)\n"
+	    "  --kty EC|RSA|OKP key type of root and intermediate (EC;\n"
+	    "                   OKP is Ed25519)\n"
 	    "  --size BITS      256 or 384 for EC, 2048 to 8192 for RSA\n");
 }
 

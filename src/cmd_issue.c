@@ -41,12 +41,15 @@ issue_usage(FILE *fp)
 	    "the intermediate.  The serial is printed on standard output.\n\n"
 	    "  --san NAME|IP    a DNS name, IP address, email or URI (repeatable)\n"
 	    "  --not-before T   a duration from now (\"-5m\", \"1h\") or an RFC 3339\n"
-	    "  --not-after T    time (\"2027-01-01T00:00:00Z\"); default: now plus\n"
+	    "                   time (\"2027-01-01T00:00:00Z\"); default: now\n"
+	    "                   (less authority.backdate)\n"
+	    "  --not-after T    the same; a duration counts from the start;\n"
+	    "                   default: the start plus\n"
 	    "                   authority.claims.defaultTLSCertDuration\n"
 	    "  --profile NAME   a profile of the CA (default: acme.defaultProfile)\n"
 	    "  --template FILE  a step-ca template file instead of a profile\n"
 	    "  --kty, --size    the new key: EC 256|384 (default P-256),\n"
-	    "                   RSA 2048..8192, OKP (Ed25519)\n"
+	    "                   RSA 2048..8192, OKP (Ed25519); not with --csr\n"
 	    "  --force          replace existing CRT_FILE and KEY_FILE\n");
 }
 
@@ -77,7 +80,7 @@ out:
 int
 cmd_issue(int argc, char **argv, const char *cfg)
 {
-	int		 rc = EXIT_FAILURE, ch, force = 0, bits = 0;
+	int		 rc = EXIT_FAILURE, ch, force = 0, bits = 0, kty_set = 0;
 	struct conf	*cf = NULL;
 	struct ca	*ca = NULL;
 	struct store	*st = NULL;
@@ -144,6 +147,7 @@ cmd_issue(int argc, char **argv, const char *cfg)
 			break;
 		case 'k':
 			kty = optarg;
+			kty_set = 1;
 			break;
 		case 's':
 			lbits = strtol(optarg, &end, 10);
@@ -175,6 +179,12 @@ cmd_issue(int argc, char **argv, const char *cfg)
 	argv += optind;
 	if ((csr_path != NULL && argc != 1) || (csr_path == NULL && argc != 3)) {
 		issue_usage(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (csr_path != NULL && (kty_set || bits != 0)) {
+		log_error("issue: with --csr the key comes from the CSR "
+		    "(no --kty or --size)");
 		rc = EXIT_USAGE;
 		goto out;
 	}

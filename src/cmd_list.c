@@ -141,6 +141,11 @@ cmd_list(int argc, char **argv, const char *cfg)
 		list_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (o.revoked && o.expiring) {
+		log_error("list: --revoked or --expiring, not both (a revoked "
+		    "certificate does not expire into anything)");
+		return EXIT_USAGE;
+	}
 	if (cmd_open(cfg, 0, &cf, NULL, &st) == -1)
 		goto out;
 	if (as_json && (o.json = json_array()) == NULL)

@@ -39,7 +39,8 @@ usage(FILE *fp)
 	    "%s)\n\ncommands:\n", PICA_SYSCONF_CONFIG);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(fp, "\n`pica COMMAND --help` describes each; see pica(8).\n");
+	fprintf(fp, "\n-c FILE may also follow the command.  `pica COMMAND --help`"
+	    " describes each;\nsee pica(8).\n");
 }
 
 int

@@ -1,7 +1,7 @@
 #!/bin/sh
 # pica backup while the CA is issuing, and pica backup --verify.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
-plan 11
+plan 12
 
 make_ca; ok $? "CA made"
 for i in 1 2 3; do
@@ -20,6 +20,7 @@ kill "$bg_pid"; wait "$bg_pid" 2>/dev/null
 out=$("$PICA" backup --verify "$tmp/bak" 2>&1); ok $? "backup --verify"
 like "$out" 'verifies: [0-9]+ certificates' "verify reports what it found"
 is "$(stat -c %a "$tmp/bak/secrets")" 700 "backup secrets/ is 0700"
+cmp -s "$tmp/bak/secrets/root.key" "$tmp/ca/secrets/root.key"; ok $? "root key in the backup"
 
 # The backup is a CA directory: pica reads it as it is.
 like "$("$PICA" -c "$tmp/bak/pica.json" show "$s1")" 'Status: +revoked' "revocation is in the backup"

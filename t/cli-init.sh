@@ -1,7 +1,7 @@
 #!/bin/sh
 # pica init: what it makes, what it refuses.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
-plan 24
+plan 27
 
 "$PICA" --help >/dev/null; ok $? "pica --help"
 "$PICA" init --help | grep -q -- '--name'; ok $? "pica init --help names --name"
@@ -44,6 +44,15 @@ is "$(ls -lR "$tmp/ca" | md5sum)" "$before" "existing CA untouched"
 "$PICA" init "$tmp/rsa" --name R --dns r.test --kty RSA --size 3072 >/dev/null 2>&1
 ok $? "init with RSA 3072"
 like "$(openssl x509 -in "$tmp/rsa/certs/intermediate.pem" -noout -text)" 'Public-Key: \(3072 bit\)' "RSA 3072 intermediate"
+
+mkdir "$tmp/nonempty" && echo hi >"$tmp/nonempty/README"
+"$PICA" init "$tmp/nonempty" --name N --dns n.test >/dev/null 2>&1 &&
+	test -f "$tmp/nonempty/pica.json" && test -f "$tmp/nonempty/README" &&
+	test -f "$tmp/nonempty/db/certs.db"
+ok $? "init into a non-empty directory that holds no CA"
+fails_with 1 'externalURL.*https://' "init --url http:// is refused" -- \
+	"$PICA" init "$tmp/h" --name H --url http://x.test
+test ! -e "$tmp/h"; ok $? "nothing made for a bad --url"
 
 # A directory the user cannot write (root ignores modes: run as nobody).
 mkdir "$tmp/ro" && chmod 0555 "$tmp/ro"

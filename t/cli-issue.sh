@@ -2,7 +2,7 @@
 # pica issue, list, show, revoke: offline issuance end to end, checked
 # with openssl.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
-plan 36
+plan 37
 
 make_ca; ok $? "CA made"
 ca=$tmp/ca
