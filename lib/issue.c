@@ -271,8 +271,9 @@ issue_subject_line(X509 *cert)
 		return NULL;
 	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
 	    XN_FLAG_RFC2253) >= 0) {
+		/* An empty subject leaves the BIO without any buffer. */
 		len = BIO_get_mem_data(bio, &data);
-		s = strndup(data, (size_t)len);
+		s = len > 0 ? strndup(data, (size_t)len) : strdup("");
 	}
 	BIO_free(bio);
 	return s;

@@ -2,7 +2,7 @@
 # The six shipped profiles, the seed template and step-ca's default leaf
 # template, checked in the certificates openssl reads.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
-plan 24
+plan 25
 
 make_ca; ok $? "CA made"
 
@@ -32,6 +32,8 @@ like "$t" 'OCSP No Check' "ocsp: id-pkix-ocsp-nocheck"
 t=$(issue_text2 "Alice" --san alice@mail.test --profile email); ok $? "email profile"
 like "$t" 'E-mail Protection' "email: emailProtection"
 like "$t" 'email:alice@mail.test' "email: rfc822 SAN"
+fails_with 1 'needs an email address SAN' "email profile without an email address" -- \
+	"$PICA" issue nomail.test "$tmp/m.crt" "$tmp/m.key" --profile email
 
 t=$(issue_text2 "Builder" --san build.test --profile codesign); ok $? "codesign profile"
 like "$t" 'Code Signing' "codesign: codeSigning"

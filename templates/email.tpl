@@ -3,6 +3,9 @@
   request become SANs. RSA keys encrypt by key transport
   (keyEncipherment), EC keys by key agreement (keyAgreement).
 */ -}}
+{{- $emails := 0 }}
+{{- range .SANs }}{{ if eq .Type "email" }}{{ $emails = 1 }}{{ end }}{{ end }}
+{{- if not $emails }}{{ fail "the email profile needs an email address SAN" }}{{ end }}
 {
 	"subject": {{ toJson .Subject }},
 	"emailAddresses": [
