@@ -111,8 +111,7 @@ ca_free(struct ca *ca)
 	free(ca);
 }
 
-/* Add one extension in OpenSSL's config syntax ("critical,CA:TRUE"). */
-static int
+int
 ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
     struct pica_err *err)
 {
@@ -120,8 +119,8 @@ ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
 	int		 ok;
 
 	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL)
-		return pica_err_ssl(err, PICA_E_INTERNAL, "extension %s",
-		    OBJ_nid2sn(nid));
+		return pica_err_ssl(err, PICA_E_CONFIG, "extension %s = %s",
+		    OBJ_nid2sn(nid), value);
 	ok = X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	if (!ok)
@@ -196,18 +195,17 @@ out:
 	return rc;
 }
 
-static int
-ca_write_cert(const char *dir, const char *name, X509 **certs, size_t n,
+int
+ca_write_pem(const char *path, X509 *const *certs, size_t n, int replace,
     struct pica_err *err)
 {
 	int	 rc = -1;
-	BIO	*bio = NULL;
-	char	*path = NULL, *data;
+	BIO	*bio;
+	char	*data;
 	long	 len;
 	size_t	 i;
 
-	if ((path = util_path_join(dir, name)) == NULL ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL) {
+	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
 		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -217,11 +215,24 @@ ca_write_cert(const char *dir, const char *name, X509 **certs, size_t n,
 			goto out;
 		}
 	len = BIO_get_mem_data(bio, &data);
-	if (util_write_file(path, data, (size_t)len, 0644, 0, err) == -1)
+	if (util_write_file(path, data, (size_t)len, 0644, replace, err) == -1)
 		goto out;
 	rc = 0;
 out:
 	BIO_free(bio);
+	return rc;
+}
+
+static int
+ca_write_cert(const char *dir, const char *name, X509 **certs, size_t n,
+    struct pica_err *err)
+{
+	char	*path;
+	int	 rc;
+
+	if ((path = util_path_join(dir, name)) == NULL)
+		return pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	rc = ca_write_pem(path, certs, n, 0, err);
 	free(path);
 	return rc;
 }
@@ -339,36 +350,6 @@ out:
 	return rc;
 }
 
-/* Remove a directory tree that ca_create made (no symlinks followed). */
-static void
-ca_remove_tree(const char *path)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st;
-	char		*p;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			if ((p = util_path_join(path, de->d_name)) != NULL) {
-				ca_remove_tree(p);
-				free(p);
-			}
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
 /* Refuse a directory that holds any part of a CA already. */
 static int
 ca_check_target(const char *dir, struct pica_err *err)
@@ -400,7 +381,7 @@ ca_remove_entries(const char *dir)
 
 	for (i = 0; ca_entries[i] != NULL; i++)
 		if ((p = util_path_join(dir, ca_entries[i])) != NULL) {
-			ca_remove_tree(p);
+			util_remove_tree(p);
 			free(p);
 		}
 }
@@ -564,7 +545,7 @@ oom:
 out:
 	store_close(st);
 	if (tmp != NULL)
-		ca_remove_tree(tmp);
+		util_remove_tree(tmp);
 	if (moved)
 		ca_remove_entries(ci->dir);
 	conf_free(cf);

@@ -5,7 +5,7 @@
 #ifndef PICA_CA_H
 #define PICA_CA_H
 
-#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "err.h"
 
@@ -46,6 +46,17 @@ struct ca_init {
  * behind.  The root's SHA-256 fingerprint goes to fpr (hex with colons).
  */
 int	 ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
+	    struct pica_err *);
+
+/* Write certs as PEM to path (mode 0644, atomically). */
+int	 ca_write_pem(const char *path, X509 *const *certs, size_t n,
+	    int replace, struct pica_err *);
+
+/*
+ * Add one extension given in OpenSSL's configuration syntax
+ * ("critical,CA:TRUE", "URI:http://...") to cert.
+ */
+int	 ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
 	    struct pica_err *);
 
 /* Read one PEM certificate file. */

@@ -106,24 +106,6 @@ issue_cert_names(X509 *cert, char ***names, size_t *n, struct pica_err *err)
 	return rc;
 }
 
-static int
-issue_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
-    struct pica_err *err)
-{
-	X509_EXTENSION	*ext;
-	int		 ok;
-
-	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL)
-		return pica_err_ssl(err, PICA_E_CONFIG, "extension %s = %s",
-		    OBJ_nid2sn(nid), value);
-	ok = X509_add_ext(cert, ext, -1);
-	X509_EXTENSION_free(ext);
-	if (!ok)
-		return pica_err_ssl(err, PICA_E_INTERNAL, "adding %s",
-		    OBJ_nid2sn(nid));
-	return 0;
-}
-
 /*
  * The CA's own extensions: key identifiers always, CRL distribution point
  * and AIA from the configuration where the profile did not set them.
@@ -141,15 +123,15 @@ issue_ca_extensions(struct ca *ca, X509 *cert, json_t *doc,
 	    NID_subject_key_identifier, -1));
 	X509_delete_ext(cert, X509_get_ext_by_NID(cert,
 	    NID_authority_key_identifier, -1));
-	if (issue_add_ext(cert, &ctx, NID_subject_key_identifier, "hash",
+	if (ca_add_ext(cert, &ctx, NID_subject_key_identifier, "hash",
 	    err) == -1 ||
-	    issue_add_ext(cert, &ctx, NID_authority_key_identifier,
+	    ca_add_ext(cert, &ctx, NID_authority_key_identifier,
 	    "keyid:always", err) == -1)
 		return -1;
 	if (cf->crl_enabled && cf->crl_idp_url != NULL &&
 	    !profile_sets(doc, "crlDistributionPoints")) {
 		snprintf(buf, sizeof(buf), "URI:%s", cf->crl_idp_url);
-		if (issue_add_ext(cert, &ctx, NID_crl_distribution_points, buf,
+		if (ca_add_ext(cert, &ctx, NID_crl_distribution_points, buf,
 		    err) == -1)
 			return -1;
 	}
@@ -162,7 +144,7 @@ issue_ca_extensions(struct ca *ca, X509 *cert, json_t *doc,
 		    cf->ocsp_url && cf->ca_issuers_url ? "," : "",
 		    cf->ca_issuers_url ? "caIssuers;URI:" : "",
 		    cf->ca_issuers_url ? cf->ca_issuers_url : "");
-		if (issue_add_ext(cert, &ctx, NID_info_access, buf, err) == -1)
+		if (ca_add_ext(cert, &ctx, NID_info_access, buf, err) == -1)
 			return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "serial.h"
+#include "util.h"
 
 /* Draws before giving up on an RNG that keeps returning a zero byte. */
 #define SERIAL_TRIES	16
@@ -80,17 +81,6 @@ out:
 	return rc;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Whether s is all hex digits, or byte pairs separated by single colons;
@@ -105,11 +95,11 @@ hex_syntax(const char *s, size_t *ndig)
 
 	if (strchr(s, ':') == NULL) {
 		for (p = s; *p != '\0'; p++, n++)
-			if (hexval(*p) < 0)
+			if (util_hexval(*p) < 0)
 				goto out;
 	} else {
 		for (p = s; ; p += 3, n += 2) {
-			if (hexval(p[0]) < 0 || hexval(p[1]) < 0)
+			if (util_hexval(p[0]) < 0 || util_hexval(p[1]) < 0)
 				goto out;
 			if (p[2] == '\0')
 				break;
@@ -157,9 +147,9 @@ serial_parse(const char *text, unsigned char *buf, size_t max, size_t *len)
 		if (*p == ':')
 			continue;
 		if (!half)
-			buf[b] = (unsigned char)(hexval(*p) << 4);
+			buf[b] = (unsigned char)(util_hexval(*p) << 4);
 		else
-			buf[b++] |= (unsigned char)hexval(*p);
+			buf[b++] |= (unsigned char)util_hexval(*p);
 		half = !half;
 	}
 	*len = nbytes;

@@ -1910,6 +1910,40 @@ out:
 	return rc;
 }
 
+/*
+ * Run recovery on a copied environment and checkpoint it, so that its
+ * database files are consistent on their own (db_verify, a later copy).
+ * DB_PRIVATE: nobody else has this copy open, and it leaves no region
+ * files behind.
+ */
+static int
+store_recover_copy(const char *dir)
+{
+	DB_ENV	*env;
+	int	 ret;
+
+	if ((ret = db_env_create(&env, 0)) != 0) {
+		log_error("%s: db_env_create: %s", dir, db_strerror(ret));
+		return -1;
+	}
+	env->set_errcall(env, store_errcall);
+	env->set_errpfx(env, dir);
+	if ((ret = env->open(env, dir, DB_CREATE | DB_INIT_TXN |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_RECOVER |
+	    DB_PRIVATE, 0600)) != 0 ||
+	    (ret = env->txn_checkpoint(env, 0, 0, DB_FORCE)) != 0) {
+		log_error("%s: recovering the backup: %s", dir,
+		    db_strerror(ret));
+		(void)env->close(env, 0);
+		return -1;
+	}
+	if ((ret = env->close(env, 0)) != 0) {
+		log_error("%s: closing the backup: %s", dir, db_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_backup(struct store *st, const char *dir)
 {
@@ -1930,13 +1964,16 @@ store_backup(struct store *st, const char *dir)
 	/*
 	 * DB_ENV->backup copies the database files page by page through
 	 * the cache (consistent pages while others write), then every log
-	 * file; log removal is held off meanwhile.  Opening the copy runs
-	 * recovery (its registry is new), which makes it consistent.
+	 * file; log removal is held off meanwhile.  Only replaying those
+	 * logs makes the copied files consistent with each other, so the
+	 * copy is recovered before it is called a backup.
 	 */
 	if ((ret = st->env->backup(st->env, dir, DB_EXCL)) != 0) {
 		rc = store_err(st, ret, "backup");
 		goto out;
 	}
+	if (store_recover_copy(dir) != 0)
+		goto out;
 	/* The files were synced by Berkeley DB; their names too. */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1) {

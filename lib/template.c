@@ -251,17 +251,6 @@ put_utf8(struct buf *b, unsigned long r)
 	return buf_add(b, u, n);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* A "double-quoted" string with Go's escapes. */
 static int
@@ -301,7 +290,7 @@ lx_quoted(struct lexer *lx, int space)
 		case 'x': case 'u': case 'U':
 			ndig = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			for (r = 0, i = 0; i < ndig; i++) {
-				if ((d = hexval(lx->s[lx->pos])) == -1) {
+				if ((d = util_hexval(lx->s[lx->pos])) == -1) {
 					lx_error(lx, at, "bad \\%c escape", c);
 					goto out;
 				}
@@ -386,7 +375,7 @@ lx_number(struct lexer *lx, int space)
 	if (lx->s[lx->pos] == '0' && (lx->s[lx->pos + 1] == 'x' ||
 	    lx->s[lx->pos + 1] == 'X')) {
 		lx->pos += 2;
-		while (hexval(lx->s[lx->pos]) != -1) {
+		while (util_hexval(lx->s[lx->pos]) != -1) {
 			lx->pos++;
 			digits++;
 		}

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -218,8 +220,8 @@ util_hex(const unsigned char *buf, size_t len)
 	return s;
 }
 
-static int
-hexval(int c)
+int
+util_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -241,7 +243,8 @@ util_unhex(const char *hex, unsigned char *buf, size_t max, size_t *len)
 			hex++;
 			continue;
 		}
-		if ((hi = hexval(hex[0])) < 0 || (lo = hexval(hex[1])) < 0)
+		if ((hi = util_hexval(hex[0])) < 0 ||
+		    (lo = util_hexval(hex[1])) < 0)
 			return -1;
 		if (n == max)
 			return -1;
@@ -252,4 +255,33 @@ util_unhex(const char *hex, unsigned char *buf, size_t max, size_t *len)
 		return -1;
 	*len = n;
 	return 0;
+}
+
+void
+util_remove_tree(const char *path)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*p;
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if ((p = util_path_join(path, de->d_name)) != NULL) {
+				util_remove_tree(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	rmdir(path);
 }

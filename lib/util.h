@@ -33,6 +33,12 @@ char	*util_dirname(const char *path);
 /* Lower-case hex of len bytes into a new string; NULL on ENOMEM. */
 char	*util_hex(const unsigned char *buf, size_t len);
 
+/* The value of one hex digit, or -1. */
+int	 util_hexval(int c);
+
+/* Remove a file or a directory tree (symbolic links are not followed). */
+void	 util_remove_tree(const char *path);
+
 /* Parse hex (colons allowed) into at most max bytes; -1 on bad input. */
 int	 util_unhex(const char *hex, unsigned char *buf, size_t max,
 	    size_t *len);

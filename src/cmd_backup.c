@@ -375,20 +375,8 @@ backup_verify(const char *dir)
 	rc = 0;
 out:
 	store_close(st);
-	if (scratch != NULL) {
-		/* Remove the scratch store: files only, one level. */
-		DIR *d = opendir(scratch);
-		struct dirent *de;
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			char *f = util_path_join(scratch, de->d_name);
-			if (f != NULL && de->d_name[0] != '.')
-				unlink(f);
-			free(f);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(scratch);
-	}
+	if (scratch != NULL)
+		util_remove_tree(scratch);
 	free(scratch);
 	free(cfgpath);
 	free(text);

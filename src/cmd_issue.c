@@ -53,30 +53,6 @@ issue_usage(FILE *fp)
 	    "  --force          replace existing CRT_FILE and KEY_FILE\n");
 }
 
-/* The leaf and the intermediate, PEM, into path. */
-static int
-issue_write_chain(const char *path, X509 *leaf, X509 *inter, int force,
-    struct pica_err *err)
-{
-	int	 rc = -1;
-	BIO	*bio;
-	char	*data;
-	long	 len;
-
-	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    !PEM_write_bio_X509(bio, leaf) || !PEM_write_bio_X509(bio, inter)) {
-		pica_err_ssl(err, PICA_E_INTERNAL, "%s", path);
-		goto out;
-	}
-	len = BIO_get_mem_data(bio, &data);
-	if (util_write_file(path, data, (size_t)len, 0644, force, err) == -1)
-		goto out;
-	rc = 0;
-out:
-	BIO_free(bio);
-	return rc;
-}
-
 int
 cmd_issue(int argc, char **argv, const char *cfg)
 {
@@ -92,7 +68,7 @@ cmd_issue(int argc, char **argv, const char *cfg)
 	size_t		 n_sans = 0, i, csr_len;
 	X509_REQ	*csr = NULL;
 	EVP_PKEY	*key = NULL;
-	X509		*cert = NULL;
+	X509		*cert = NULL, *chain[2];
 	unsigned char	 sbuf[STORE_SERIAL_MAX];
 	size_t		 slen;
 	char		*hex = NULL;
@@ -267,7 +243,9 @@ cmd_issue(int argc, char **argv, const char *cfg)
 			goto out;
 		}
 	}
-	if (issue_write_chain(crt_path, cert, ca->cert, force, &err) == -1) {
+	chain[0] = cert;
+	chain[1] = ca->cert;
+	if (ca_write_pem(crt_path, chain, 2, force, &err) == -1) {
 		log_error("issue: %s", err.msg);
 		goto out;
 	}
