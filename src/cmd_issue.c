@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "csr.h"
+#include "duration.h"
 #include "issue.h"
 #include "log.h"
 #include "serial.h"
@@ -183,8 +184,20 @@ cmd_issue(int argc, char **argv, const char *cfg)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (na_arg != NULL && cmd_parse_time(na_arg, req.not_before ?
-	    req.not_before : now, &req.not_after) == -1) {
+	/*
+	 * A duration is a lifetime, counted by the library from the
+	 * notBefore it sets, so that the clock ticking in between does not
+	 * shorten it; a time is a time.
+	 */
+	if (na_arg != NULL && duration_parse_sec(na_arg, &req.lifetime) == 0) {
+		if (req.lifetime <= 0) {
+			log_error("issue: --not-after %s: not in the future",
+			    na_arg);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	} else if (na_arg != NULL &&
+	    cmd_parse_time(na_arg, now, &req.not_after) == -1) {
 		log_error("issue: --not-after \"%s\" is neither a duration "
 		    "(\"2160h\") nor an RFC 3339 time (\"2027-01-01T00:00:00Z\")",
 		    na_arg);
