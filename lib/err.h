@@ -23,6 +23,26 @@ enum pica_errc {
 	PICA_E_NOTFOUND,	/* no such record */
 	PICA_E_EXISTS,		/* record already there */
 	PICA_E_ALREADY_REVOKED,
+
+	/* ACME problems (RFC 8555 section 6.7) not covered above. */
+	PICA_E_MALFORMED,	/* malformed request */
+	PICA_E_BADNONCE,
+	PICA_E_BADSIGALG,	/* badSignatureAlgorithm */
+	PICA_E_UNAUTHORIZED,
+	PICA_E_NOACCOUNT,	/* accountDoesNotExist */
+	PICA_E_ORDER_NOT_READY,
+	PICA_E_EAB_REQUIRED,	/* externalAccountRequired */
+	PICA_E_RATELIMITED,
+	PICA_E_CONNECTION,
+	PICA_E_DNS,
+	PICA_E_INCORRECT,	/* incorrectResponse */
+	PICA_E_TLS,
+	PICA_E_BAD_REASON,	/* badRevocationReason */
+	PICA_E_INVALID_CONTACT,
+	PICA_E_UNSUPPORTED_CONTACT,
+	PICA_E_METHOD,		/* HTTP 405 */
+	PICA_E_MEDIA_TYPE,	/* HTTP 415 */
+	PICA_E_TOO_LARGE,	/* HTTP 413 */
 };
 
 struct pica_err {

@@ -112,3 +112,30 @@ done_testing() {
 	echo "# $t_n tests, $t_failed failed"
 	[ "$t_failed" -eq 0 ]
 }
+
+# A free TCP port on 127.0.0.1 (the kernel's choice; racy only in theory).
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait until URL answers over TLS with the CA's root (at most 20 s).
+wait_url() {
+	i=0
+	while ! curl -sf --cacert "$2" -o /dev/null "$1"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || return 1
+		sleep 0.2
+	done
+}
+
+# Edit pica.json in place with a Python expression on c, the document:
+# edit_config FILE 'c["acme"]["httpPort"] = 5002'
+edit_config() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+p, code = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+exec(code)
+json.dump(c, open(p, "w"), indent=2)
+PY
+}

@@ -1,0 +1,13 @@
+/*
+ * acme-directory: the ACME directory (GET /acme/directory).
+ * A FastCGI program started by spawn-fcgi; its logic is in lib/.
+ */
+#include "config.h"
+
+#include "acme.h"
+
+int
+main(int argc, char *argv[])
+{
+	return acme_main(argc, argv, "acme-directory", 0, acme_directory, NULL);
+}

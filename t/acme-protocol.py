@@ -1,0 +1,424 @@
+#!/usr/bin/python3
+# acme-protocol.py: drive pica's ACME server as a client would, with an
+# independent JWS implementation (python3-cryptography), and check the
+# answers of RFC 8555 -- the flows the ACME CLIs take and the problem
+# documents they never provoke.  TAP on standard output.
+#
+# Environment: ACME_DIRECTORY (URL), CA_BUNDLE (root PEM), HTTP01_PORT
+# (the CA's acme.httpPort, which this script serves), CHAIN_CHECK (a
+# command checking a PEM chain file: "openssl verify ...").
+import base64
+import hashlib
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+
+DIRECTORY = os.environ["ACME_DIRECTORY"]
+BUNDLE = os.environ["CA_BUNDLE"]
+HTTP01_PORT = int(os.environ["HTTP01_PORT"])
+
+n_tests = 0
+n_failed = 0
+
+
+def ok(cond, name, diag=None):
+    global n_tests, n_failed
+    n_tests += 1
+    print("%s %d - %s" % ("ok" if cond else "not ok", n_tests, name))
+    if not cond:
+        n_failed += 1
+        if diag is not None:
+            for line in str(diag).splitlines()[:15]:
+                print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def int_b64(n, length=None):
+    length = length or (n.bit_length() + 7) // 8
+    return b64(n.to_bytes(length, "big"))
+
+
+class Key:
+    def __init__(self, kind="ES256"):
+        self.alg = kind
+        if kind == "ES256":
+            self.k = ec.generate_private_key(ec.SECP256R1())
+        elif kind == "ES384":
+            self.k = ec.generate_private_key(ec.SECP384R1())
+        elif kind == "RS256":
+            self.k = rsa.generate_private_key(65537, 2048)
+        elif kind == "RSA1024":
+            self.k = rsa.generate_private_key(65537, 1024)
+            self.alg = "RS256"
+        elif kind == "EdDSA":
+            self.k = ed25519.Ed25519PrivateKey.generate()
+
+    def jwk(self):
+        pub = self.k.public_key()
+        if isinstance(pub, ec.EllipticCurvePublicKey):
+            size = (pub.curve.key_size + 7) // 8
+            n = pub.public_numbers()
+            return {"kty": "EC", "crv": "P-%d" % pub.curve.key_size,
+                    "x": int_b64(n.x, size), "y": int_b64(n.y, size)}
+        if isinstance(pub, rsa.RSAPublicKey):
+            n = pub.public_numbers()
+            return {"kty": "RSA", "n": int_b64(n.n), "e": int_b64(n.e)}
+        raw = pub.public_bytes(serialization.Encoding.Raw,
+                               serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64(raw)}
+
+    def thumbprint(self):
+        j = self.jwk()
+        canon = json.dumps({k: j[k] for k in sorted(j)}, separators=(",", ":"))
+        return b64(hashlib.sha256(canon.encode()).digest())
+
+    def sign(self, data):
+        if self.alg in ("ES256", "ES384"):
+            h = hashes.SHA256() if self.alg == "ES256" else hashes.SHA384()
+            r, s = decode_dss_signature(self.k.sign(data, ec.ECDSA(h)))
+            size = 32 if self.alg == "ES256" else 48
+            return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        if self.alg == "RS256":
+            return self.k.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return self.k.sign(data)
+
+
+class Client:
+    def __init__(self, key=None):
+        self.s = requests.Session()
+        self.s.verify = BUNDLE
+        self.key = key or Key()
+        self.kid = None
+        self.dir = self.s.get(DIRECTORY).json()
+        self._nonce = None
+
+    def nonce(self):
+        if self._nonce:
+            n, self._nonce = self._nonce, None
+            return n
+        return self.s.head(self.dir["newNonce"]).headers["Replay-Nonce"]
+
+    def jws(self, url, payload, use_jwk=False, alg=None, nonce=None,
+            key=None, extra=None, kid=None):
+        key = key or self.key
+        prot = {"alg": alg or key.alg, "nonce": nonce or self.nonce(),
+                "url": url}
+        if use_jwk or (self.kid is None and kid is None):
+            prot["jwk"] = key.jwk()
+        else:
+            prot["kid"] = kid or self.kid
+        if extra:
+            prot.update(extra)
+        p64 = b64(json.dumps(prot))
+        pl64 = "" if payload is None else b64(json.dumps(payload))
+        sig = key.sign(("%s.%s" % (p64, pl64)).encode())
+        return json.dumps({"protected": p64, "payload": pl64,
+                           "signature": b64(sig)})
+
+    def post(self, url, payload, raw=None, ctype="application/jose+json",
+             **kw):
+        body = raw if raw is not None else self.jws(url, payload, **kw)
+        r = self.s.post(url, data=body, headers={"Content-Type": ctype})
+        if "Replay-Nonce" in r.headers:
+            self._nonce = r.headers["Replay-Nonce"]
+        return r
+
+    def register(self):
+        r = self.post(self.dir["newAccount"],
+                      {"termsOfServiceAgreed": True,
+                       "contact": ["mailto:ops@example.test"]}, use_jwk=True)
+        self.kid = r.headers.get("Location")
+        return r
+
+
+def problem(r, kind, status=None):
+    try:
+        doc = r.json()
+    except ValueError:
+        doc = {}
+    want = "urn:ietf:params:acme:error:" + kind
+    good = (doc.get("type") == want and
+            r.headers.get("Content-Type", "").startswith(
+                "application/problem+json") and
+            (status is None or r.status_code == status))
+    name = "%s (%s) from %s" % (kind, status or "any status",
+                                r.request.path_url)
+    return good, name, "%d %s" % (r.status_code, r.text[:300])
+
+
+def csr_for(names, key=None):
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    import ipaddress
+    sans = []
+    for n in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            sans.append(x509.DNSName(n))
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([]))
+           .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+           .sign(key, hashes.SHA256()))
+    return b64(csr.public_bytes(serialization.Encoding.DER))
+
+
+# --- an http-01 responder on the CA's acme.httpPort -----------------------
+http01 = {}
+
+
+class Http01(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        prefix = "/.well-known/acme-challenge/"
+        tok = self.path[len(prefix):] if self.path.startswith(prefix) else ""
+        body = http01.get(tok)
+        if body is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_http01():
+    srv = http.server.HTTPServer(("127.0.0.1", HTTP01_PORT), Http01)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    return srv
+
+
+def poll(c, url, until, timeout=20):
+    deadline = time.time() + timeout
+    while True:
+        doc = c.post(url, None).json()
+        if doc.get("status") in until or time.time() > deadline:
+            return doc
+        time.sleep(0.2)
+
+
+def main():
+    c = Client()
+    d = c.dir
+    ok(all(k in d for k in ("newNonce", "newAccount", "newOrder",
+                            "revokeCert", "keyChange")),
+       "directory names the resources")
+    ok("profiles" in d.get("meta", {}) and "server" in d["meta"]["profiles"],
+       "meta.profiles lists the shipped profiles", d.get("meta"))
+    r = c.s.head(d["newNonce"])
+    ok(r.status_code == 200 and r.headers.get("Replay-Nonce"),
+       "HEAD newNonce: 200 with Replay-Nonce")
+    r = c.s.get(d["newNonce"])
+    ok(r.status_code == 204 and r.headers.get("Replay-Nonce") and
+       'rel="index"' in r.headers.get("Link", ""),
+       "GET newNonce: 204, Replay-Nonce, Link index")
+
+    r = c.register()
+    ok(r.status_code == 201 and c.kid and "/acme/account/" in c.kid,
+       "newAccount: 201 with Location", r.text)
+    first = c.kid
+    r = c.register()
+    ok(r.status_code == 200 and r.headers.get("Location") == first,
+       "newAccount again with the same key: 200, same account")
+    r = c.post(c.kid, None)
+    ok(r.status_code == 200 and r.json().get("status") == "valid" and
+       r.json().get("contact") == ["mailto:ops@example.test"],
+       "POST-as-GET the account")
+
+    # Problems a CLI never provokes.
+    other = Client()
+    r = other.post(d["newAccount"], {"onlyReturnExisting": True},
+                   use_jwk=True)
+    ok(*problem(r, "accountDoesNotExist", 400))
+    nonce = c.nonce()
+    c.post(c.kid, None, nonce=nonce)
+    r = c.post(c.kid, None, nonce=nonce)
+    good, why = problem(r, "badNonce", 400)
+    ok(good and r.headers.get("Replay-Nonce"),
+       "a replayed nonce: badNonce with a fresh nonce", why)
+    r = c.post(c.kid, None, nonce="bm9wZQ")
+    ok(*problem(r, "badNonce", 400))
+    r = c.post(c.kid, None, raw=c.jws(d["newOrder"], None))
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(c.kid, None, alg="HS256")
+    ok(*problem(r, "badSignatureAlgorithm", 400))
+    r = c.post(c.kid, None, alg="none")
+    ok(*problem(r, "badSignatureAlgorithm", 400))
+    weak = Client(Key("RSA1024"))
+    r = weak.post(d["newAccount"], {"termsOfServiceAgreed": True},
+                  use_jwk=True)
+    ok(*problem(r, "badPublicKey", 400))
+    r = c.post(c.kid, None, raw="{not json")
+    ok(*problem(r, "malformed", 400))
+    r = c.post(c.kid, None, ctype="application/json")
+    ok(*problem(r, "malformed", 415))
+    r = c.post(c.kid, None, raw="x" * (70 * 1024))
+    ok(*problem(r, "malformed", 413))
+    r = c.post(d["newAccount"], {"contact": ["tel:+1555"]}, use_jwk=True,
+               key=Key())
+    ok(*problem(r, "unsupportedContact", 400))
+    r = c.post(d["newAccount"], {"contact": ["mailto:a@b.test,c@d.test"]},
+               use_jwk=True, key=Key())
+    ok(*problem(r, "invalidContact", 400))
+    other.register()
+    r = other.post(c.kid, None)
+    ok(*problem(r, "unauthorized", 403))
+
+    # Every accepted key type makes an account.
+    for kind in ("ES384", "RS256", "EdDSA"):
+        k = Client(Key(kind))
+        r = k.register()
+        ok(r.status_code == 201, "newAccount with an %s key" % kind, r.text)
+
+    # Orders.
+    r = c.post(d["newOrder"], {"identifiers": [{"type": "email",
+                                                "value": "a@b.test"}]})
+    ok(*problem(r, "unsupportedIdentifier", 400))
+    r = c.post(d["newOrder"], {"identifiers": [{"type": "dns",
+                                                "value": "x.denied.test"}]})
+    ok(*problem(r, "rejectedIdentifier", 400))
+    r = c.post(d["newOrder"], {"identifiers": [{"type": "dns",
+                                                "value": "bad..name"}]})
+    ok(*problem(r, "rejectedIdentifier", 400))
+    r = c.post(d["newOrder"], {"identifiers": [{"type": "dns",
+                                                "value": "localhost"}],
+                               "profile": "nope"})
+    ok(*problem(r, "invalidProfile", 400))
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"},
+        {"type": "ip", "value": "127.0.0.1"}], "profile": "server"})
+    ok(r.status_code == 201 and r.json()["status"] == "pending" and
+       len(r.json()["authorizations"]) == 2,
+       "newOrder for localhost and 127.0.0.1: 201 pending, two authzs",
+       r.text)
+    order_url = r.headers["Location"]
+    order = r.json()
+    r = c.post(order["finalize"], {"csr": csr_for(["localhost"])})
+    ok(*problem(r, "orderNotReady", 403))
+    r = other.post(order_url, None)
+    ok(r.status_code in (403, 404) and "urn:ietf:params:acme:error" in r.text,
+       "another account cannot read the order", r.text)
+    r = c.post(c.kid + "/orders", None)
+    ok(r.status_code == 200 and order_url in r.json().get("orders", []),
+       "the account's orders list has the order", r.text)
+
+    # http-01 for both, served on the CA's acme.httpPort.
+    srv = serve_http01()
+    tp = c.key.thumbprint()
+    for az_url in order["authorizations"]:
+        az = c.post(az_url, None).json()
+        ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+        http01[ch["token"]] = ch["token"] + "." + tp
+        r = c.post(ch["url"], {})
+        ok(r.status_code == 200 and 'rel="up"' in r.headers.get("Link", ""),
+           "challenge POST for %s answered at once" %
+           az["identifier"]["value"], r.text)
+        az = poll(c, az_url, ("valid", "invalid"))
+        ok(az.get("status") == "valid",
+           "authorization for %s valid" % az["identifier"]["value"], az)
+    order = poll(c, order_url, ("ready", "invalid"))
+    ok(order.get("status") == "ready", "order ready", order)
+    r = c.post(order["finalize"], {"csr": csr_for(["localhost", "x.test"])})
+    ok(*problem(r, "badCSR", 400))
+    r = c.post(order["finalize"], {"csr": csr_for(["localhost",
+                                                   "127.0.0.1"])})
+    ok(r.status_code == 200 and r.json().get("status") == "valid" and
+       r.json().get("certificate"), "finalize: valid, certificate URL",
+       r.text)
+    cert_url = r.json().get("certificate", d["newOrder"])
+    r = c.post(cert_url, None)
+    ok(r.status_code == 200 and r.headers.get("Content-Type") ==
+       "application/pem-certificate-chain" and
+       r.text.count("BEGIN CERTIFICATE") == 2,
+       "certificate download: leaf and intermediate", r.text[:200])
+    with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as f:
+        f.write(r.text)
+    chk = subprocess.run(os.environ["CHAIN_CHECK"].split() + [f.name],
+                         capture_output=True, text=True)
+    ok(chk.returncode == 0, "openssl verify accepts the chain",
+       chk.stdout + chk.stderr)
+    r = other.post(cert_url, None)
+    ok(*problem(r, "unauthorized", 403))
+
+    # A second order for the same names reuses the valid authorizations.
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}]})
+    ok(r.status_code == 201 and r.json()["status"] == "ready",
+       "a new order reuses the valid authorization: ready at once", r.text)
+
+    # Failing validations, for an account with no valid authorizations:
+    # a wrong answer, then nobody listening.
+    c3 = Client()
+    c3.register()
+    r = c3.post(d["newOrder"], {"identifiers": [
+        {"type": "ip", "value": "127.0.0.1"}]})
+    az_url = r.json()["authorizations"][0]
+    az = c3.post(az_url, None).json()
+    ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+    http01[ch["token"]] = "wrong"
+    c3.post(ch["url"], {})
+    az = poll(c3, az_url, ("valid", "invalid"))
+    chall = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+    ok(az.get("status") == "invalid" and chall.get("error", {}).get("type") ==
+       "urn:ietf:params:acme:error:incorrectResponse",
+       "a wrong key authorization: incorrectResponse", az)
+    srv.shutdown()
+    srv.server_close()
+    r = c3.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}]})
+    order_url = r.headers["Location"]
+    az_url = r.json()["authorizations"][0]
+    az = c3.post(az_url, None).json()
+    ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+    c3.post(ch["url"], {})
+    az = poll(c3, az_url, ("valid", "invalid"))
+    chall = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+    ok(az.get("status") == "invalid" and chall.get("error", {}).get("type") ==
+       "urn:ietf:params:acme:error:connection",
+       "nothing listening: connection", az)
+    order = c3.post(order_url, None).json()
+    ok(order.get("status") == "invalid", "its order turned invalid", order)
+
+    # Deactivations.
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "deact.localhost"}]})
+    az_url = r.json()["authorizations"][0]
+    r = c.post(az_url, {"status": "deactivated"})
+    ok(r.status_code == 200 and r.json().get("status") == "deactivated",
+       "authorization deactivated", r.text)
+    r = other.post(other.kid, {"status": "deactivated"})
+    ok(r.status_code == 200 and r.json().get("status") == "deactivated",
+       "account deactivated", r.text)
+    r = other.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}]})
+    ok(*problem(r, "unauthorized", 403))
+
+    print("1..%d" % n_tests)
+    return 1 if n_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
