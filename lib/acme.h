@@ -67,6 +67,16 @@ int	 acme_authz(struct acme *, struct http_req *, struct http_resp *);
 int	 acme_challenge(struct acme *, struct http_req *, struct http_resp *);
 void	 acme_challenge_after(struct acme *);
 int	 acme_cert(struct acme *, struct http_req *, struct http_resp *);
+int	 acme_key_change(struct acme *, struct http_req *, struct http_resp *);
+int	 acme_renewal_info(struct acme *, struct http_req *,
+	    struct http_resp *);
+
+/*
+ * A certID of RFC 9773 (base64url(AKI).base64url(serial)) of this CA's
+ * intermediate: the serial it names.
+ */
+int	 acme_certid_parse(struct acme *, const char *certid,
+	    unsigned char *serial, size_t max, size_t *len, struct pica_err *);
 
 /* --- shared by the handlers (acme_common.c) --------------------------- */
 

@@ -421,6 +421,45 @@ acme_new_order_payload(struct acme *a, json_t *payload,
 	return 0;
 }
 
+/*
+ * An order may replace (RFC 9773 section 5) only a certificate this CA
+ * issued to the same account.
+ */
+static int
+acme_check_replaces(struct acme *a, const char *certid, const char *account,
+    struct pica_err *err)
+{
+	struct cert_rec	 rec;
+	unsigned char	 sn[STORE_SERIAL_MAX];
+	size_t		 snlen;
+	int		 r, rc = -1;
+
+	if (certid == NULL)
+		return 0;
+	memset(&rec, 0, sizeof(rec));
+	if (acme_certid_parse(a, certid, sn, sizeof(sn), &snlen, err) == -1) {
+		err->code = PICA_E_MALFORMED;
+		goto out;
+	}
+	if ((r = store_cert_lookup(a->store, sn, snlen, &rec)) != 0) {
+		if (r == STORE_PANIC)
+			a->store_panic = 1;
+		pica_err_set(err, r == STORE_NOTFOUND ? PICA_E_MALFORMED :
+		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ? "\"replaces\" "
+		    "names no certificate of this CA" : "store failure");
+		goto out;
+	}
+	if (rec.account == NULL || strcmp(rec.account, account) != 0) {
+		pica_err_set(err, PICA_E_UNAUTHORIZED, "\"replaces\" names a "
+		    "certificate not issued to this account");
+		goto out;
+	}
+	rc = 0;
+out:
+	cert_rec_free(&rec);
+	return rc;
+}
+
 static int
 acme_new_order(struct acme *a, struct http_req *req, struct http_resp *resp)
 {
@@ -439,7 +478,9 @@ acme_new_order(struct acme *a, struct http_req *req, struct http_resp *resp)
 		pica_err_set(&err, PICA_E_MALFORMED, "newOrder needs a payload");
 		goto fail;
 	}
-	if (acme_new_order_payload(a, p.payload, &n, &err) == -1)
+	if (acme_new_order_payload(a, p.payload, &n, &err) == -1 ||
+	    acme_check_replaces(a, json_string_value(json_object_get(n.extra,
+	    "replaces")), p.account_id, &err) == -1)
 		goto fail;
 	n.a = a;
 	n.account = p.account_id;

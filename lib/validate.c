@@ -26,16 +26,17 @@
 #include "util.h"
 #include "validate.h"
 
-#define VAL_TIMEOUT	10		/* seconds, when opts->timeout is 0 */
-#define VAL_BODY_MAX	8192		/* http-01 answer read at most */
-#define VAL_REDIRS	10		/* http-01 redirects followed at most */
-#define VAL_ADDRS	8		/* addresses of one name tried at most */
-#define VAL_SHOW	64		/* bytes of a wrong answer shown back */
+#define VAL_TIMEOUT	10	/* seconds, when opts->timeout is 0 */
+#define VAL_BODY_MAX	8192	/* http-01 answer read at most */
+#define VAL_REDIRS	10	/* http-01 redirects followed at most */
+#define VAL_ADDRS	8	/* addresses of one name tried at most */
+#define VAL_SHOW	64	/* bytes of a wrong answer shown back */
 #define VAL_DNS_MAX	65536		/* largest DNS message */
 #define VAL_HOST_MAX	256
 #define VAL_CHALLENGE	"/.well-known/acme-challenge/"
 #define VAL_ALPN	"acme-tls/1"
-#define VAL_ACME_OID	"1.3.6.1.5.5.7.1.31"	/* id-pe-acmeIdentifier */
+/* id-pe-acmeIdentifier (RFC 8737) */
+#define VAL_ACME_OID	"1.3.6.1.5.5.7.1.31"
 
 /*
  * Where RFC 8555 8.3 lets a redirect go.  Static rather than constant so
@@ -52,10 +53,22 @@ struct val_body {
 	int	 capped;
 };
 
+/* A DNS client for one validation. */
+struct val_dns {
+	struct __res_state	 rs;
+	struct sockaddr_in	 server;	/* opts->resolver */
+	int			 own;		/* we talk to server */
+	int			 open;
+	int			 timeout;	/* for all its queries */
+	struct timespec		 start;
+	unsigned char		*ans;	/* VAL_DNS_MAX bytes */
+	ns_msg			 msg;		/* ans parsed */
+};
+
 /* Where a request goes, taken apart from its URL. */
 struct val_target {
-	char	 host[VAL_HOST_MAX];	/* brackets removed, for DNS */
-	char	 where[VAL_HOST_MAX + 16];	/* "host:port" for messages */
+	char	 host[VAL_HOST_MAX];	 /* brackets removed, for DNS */
+	char	 where[VAL_HOST_MAX + 16]; /* "host:port" for messages */
 	long	 port;
 };
 
@@ -171,23 +184,65 @@ val_reverse_name(int af, const unsigned char *a, char *out, size_t len)
 	snprintf(out + o, len - o, "ip6.arpa");
 }
 
+/* Milliseconds left of timeout seconds counted from start. */
+static long
+val_ms_left(const struct timespec *start, int timeout)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return timeout * 1000L - (now.tv_sec - start->tv_sec) * 1000L -
+	    (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/* Wait until fd is ready for events, or say why not in *why. */
+static int
+val_wait(int fd, short events, const struct timespec *start, int timeout,
+    const char **why)
+{
+	struct pollfd	 pfd;
+	long		 ms;
+	int		 r;
+
+	for (;;) {
+		if ((ms = val_ms_left(start, timeout)) <= 0) {
+			*why = "timeout";
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		if ((r = poll(&pfd, 1, (int)ms)) > 0)
+			return 0;
+		if (r == -1 && errno != EINTR) {
+			*why = strerror(errno);
+			return -1;
+		}
+	}
+}
+
+static const char *
+val_errno(int e)
+{
+	return e == ECONNREFUSED ? "connection refused" : strerror(e);
+}
+
 /*
- * DNS through glibc's resolver: the system's configuration, or only the
- * server opts->resolver names (IPv4 "ADDR[:PORT]": the res_state
- * nameserver list holds IPv4 addresses).  One try of timeout seconds.
+ * DNS: glibc's resolver with the system's configuration, or the one server
+ * opts->resolver names (IPv4 "ADDR[:PORT]").
  */
 static int
-val_res_open(const struct validate_opts *o, struct __res_state *rs,
+val_dns_open(const struct validate_opts *o, struct val_dns *d,
     struct pica_err *err)
 {
-	struct sockaddr_in	 sin;
-	char			 addr[INET_ADDRSTRLEN], *end;
-	const char		*colon;
-	long			 port = NS_DEFAULTPORT;
-	size_t			 len;
+	char		 addr[INET_ADDRSTRLEN], *end;
+	const char	*colon;
+	long		 port = NS_DEFAULTPORT;
+	size_t		 len;
 
-	memset(rs, 0, sizeof(*rs));
-	memset(&sin, 0, sizeof(sin));
+	memset(d, 0, sizeof(*d));
+	d->timeout = val_timeout(o);
+	clock_gettime(CLOCK_MONOTONIC, &d->start);
 	if (o->resolver != NULL) {
 		colon = strchr(o->resolver, ':');
 		len = colon ? (size_t)(colon - o->resolver) :
@@ -203,21 +258,19 @@ val_res_open(const struct validate_opts *o, struct __res_state *rs,
 			goto bad;
 		memcpy(addr, o->resolver, len);
 		addr[len] = '\0';
-		if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		if (inet_pton(AF_INET, addr, &d->server.sin_addr) != 1)
 			goto bad;
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
+		d->server.sin_family = AF_INET;
+		d->server.sin_port = htons((uint16_t)port);
+		d->own = 1;
 	}
-	if (res_ninit(rs) == -1)
+	if (res_ninit(&d->rs) == -1)
 		return pica_err_set(err, PICA_E_INTERNAL,
 		    "cannot initialise the DNS resolver");
-	rs->retrans = val_timeout(o);
-	rs->retry = 1;
-	/* glibc keeps a nameserver list set by hand (no reload over it). */
-	if (o->resolver != NULL) {
-		rs->nsaddr_list[0] = sin;
-		rs->nscount = 1;
-	}
+	d->open = 1;
+	d->rs.retrans = d->timeout;
+	d->rs.retry = 1;
+	d->ans = xcalloc(1, VAL_DNS_MAX);
 	return 0;
 bad:
 	return pica_err_set(err, PICA_E_CONFIG,
@@ -225,52 +278,195 @@ bad:
 	    o->resolver);
 }
 
+static void
+val_dns_close(struct val_dns *d)
+{
+	if (d->open)
+		res_nclose(&d->rs);
+	free(d->ans);
+	d->ans = NULL;
+	d->open = 0;
+}
+
+/* Exactly len bytes to or from a TCP socket, before the deadline. */
+static int
+val_tcp_io(int fd, int out, unsigned char *buf, size_t len,
+    const struct timespec *start, int timeout, const char **why)
+{
+	size_t	 done = 0;
+	ssize_t	 r;
+
+	while (done < len) {
+		if (val_wait(fd, out ? POLLOUT : POLLIN, start, timeout,
+		    why) == -1)
+			return -1;
+		r = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL) :
+		    recv(fd, buf + done, len - done, 0);
+		if (r == 0) {
+			*why = "connection closed";
+			return -1;
+		}
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			*why = val_errno(errno);
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
 /*
- * Ask for name's records of type; *n is how many answers came (0 when the
- * name has none, with *nx set when it does not exist).  Other failures
- * are DNS problems, worded like Let's Encrypt's.
+ * One query to opts->resolver, the answer into d->ans.  We send it
+ * ourselves: glibc's res_send takes a NOERROR answer without records and
+ * without the RA and AA flags for a referral and drops it, and
+ * pebble-challtestsrv sets neither; it also reports SERVFAIL as a
+ * timeout.  UDP, then TCP when the answer is truncated; all queries of
+ * one validation share one deadline.
  */
 static int
-val_query(struct __res_state *rs, const char *name, int type,
-    const char *tname, unsigned char *ans, ns_msg *msg, int *n, int *nx,
-    struct pica_err *err)
+val_exchange(struct val_dns *d, unsigned char *q, int qlen, int *len,
+    const char **why)
 {
-	const char	*why;
-	int		 len;
+	const struct timespec	*start = &d->start;
+	unsigned char		 pre[2];
+	socklen_t		 sl = sizeof(int);
+	ssize_t			 r;
+	int			 fd, rc = -1, soerr = 0;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || connect(fd, (struct sockaddr *)&d->server,
+	    sizeof(d->server)) == -1 || send(fd, q, (size_t)qlen, 0) != qlen) {
+		*why = val_errno(errno);
+		goto out;
+	}
+	for (;;) {
+		if (val_wait(fd, POLLIN, start, d->timeout, why) == -1)
+			goto out;
+		if ((r = recv(fd, d->ans, VAL_DNS_MAX, 0)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			*why = val_errno(errno);
+			goto out;
+		}
+		/* Ours: the same ID, and an answer (QR). */
+		if (r >= NS_HFIXEDSZ && memcmp(d->ans, q, 2) == 0 &&
+		    (d->ans[2] & 0x80))
+			break;
+	}
+	*len = (int)r;
+	if ((d->ans[2] & 0x02) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* Truncated (TC): again over TCP. */
+	close(fd);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || (connect(fd, (struct sockaddr *)&d->server,
+	    sizeof(d->server)) == -1 && errno != EINPROGRESS)) {
+		*why = val_errno(errno);
+		goto out;
+	}
+	if (val_wait(fd, POLLOUT, start, d->timeout, why) == -1)
+		goto out;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+	    soerr != 0) {
+		*why = val_errno(soerr ? soerr : errno);
+		goto out;
+	}
+	pre[0] = (unsigned char)(qlen >> 8);
+	pre[1] = (unsigned char)qlen;
+	if (val_tcp_io(fd, 1, pre, 2, start, d->timeout, why) == -1 ||
+	    val_tcp_io(fd, 1, q, (size_t)qlen, start, d->timeout, why) == -1 ||
+	    val_tcp_io(fd, 0, pre, 2, start, d->timeout, why) == -1)
+		goto out;
+	*len = pre[0] << 8 | pre[1];
+	if (val_tcp_io(fd, 0, d->ans, (size_t)*len, start, d->timeout,
+	    why) == -1)
+		goto out;
+	if (*len < NS_HFIXEDSZ || memcmp(d->ans, q, 2) != 0) {
+		*why = "malformed answer";
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Ask for name's records of type; *n is how many answers came (0 when the
+ * name has none, with *nx set when it does not exist), d->msg holds them.
+ * Other failures are DNS problems, worded like Let's Encrypt's.
+ */
+static int
+val_query(struct val_dns *d, const char *name, int type, const char *tname,
+    int *n, int *nx, struct pica_err *err)
+{
+	unsigned char	 q[NS_PACKETSZ];
+	const char	*why = NULL;
+	int		 len, qlen;
 
 	*n = 0;
 	*nx = 0;
-	errno = 0;
-	len = res_nquery(rs, name, ns_c_in, type, ans, VAL_DNS_MAX);
-	if (len == -1) {
-		switch (rs->res_h_errno) {
-		case NO_DATA:
-			return 0;
-		case HOST_NOT_FOUND:
-			*nx = 1;
-			return 0;
-		case TRY_AGAIN:
-			/* A lost answer and SERVFAIL look alike but errno. */
-			why = errno == ETIMEDOUT ? "timeout" :
-			    errno == ECONNREFUSED ? "connection refused" :
-			    "SERVFAIL";
-			break;
-		case NO_RECOVERY:
-			why = "REFUSED";
-			break;
-		default:
-			why = "query failed";
-			break;
+	if (!d->own) {
+		len = res_nquery(&d->rs, name, ns_c_in, type, d->ans,
+		    VAL_DNS_MAX);
+		if (len == -1) {
+			switch (d->rs.res_h_errno) {
+			case NO_DATA:
+				return 0;
+			case HOST_NOT_FOUND:
+				*nx = 1;
+				return 0;
+			case TRY_AGAIN:
+				/* glibc tells these two apart to nobody. */
+				why = "SERVFAIL or timeout";
+				break;
+			case NO_RECOVERY:
+				why = "REFUSED";
+				break;
+			default:
+				why = "query failed";
+				break;
+			}
+			goto fail;
 		}
-		return pica_err_set(err, PICA_E_DNS,
-		    "DNS problem: %s looking up %s for %s", why, tname, name);
+	} else {
+		if ((qlen = res_nmkquery(&d->rs, ns_o_query, name, ns_c_in,
+		    type, NULL, 0, NULL, q, sizeof(q))) == -1) {
+			why = "bad name";
+			goto fail;
+		}
+		if (val_exchange(d, q, qlen, &len, &why) == -1)
+			goto fail;
 	}
-	if (len > VAL_DNS_MAX || ns_initparse(ans, len, msg) == -1)
-		return pica_err_set(err, PICA_E_DNS,
-		    "DNS problem: malformed answer looking up %s for %s",
-		    tname, name);
-	*n = ns_msg_count(*msg, ns_s_an);
-	return 0;
+	if (len > VAL_DNS_MAX || ns_initparse(d->ans, len, &d->msg) == -1) {
+		why = "malformed answer";
+		goto fail;
+	}
+	switch (ns_msg_getflag(d->msg, ns_f_rcode)) {
+	case ns_r_noerror:
+		*n = ns_msg_count(d->msg, ns_s_an);
+		return 0;
+	case ns_r_nxdomain:
+		*nx = 1;
+		return 0;
+	case ns_r_servfail:
+		why = "SERVFAIL";
+		break;
+	case ns_r_refused:
+		why = "REFUSED";
+		break;
+	default:
+		why = "error answer";
+		break;
+	}
+fail:
+	return pica_err_set(err, PICA_E_DNS,
+	    "DNS problem: %s looking up %s for %s", why, tname, name);
 }
 
 /*
@@ -283,36 +479,34 @@ val_resolve(const struct validate_opts *o, const struct val_target *t,
     struct curl_slist **list, struct pica_err *err)
 {
 	static const ns_type	 types[] = { ns_t_a, ns_t_aaaa };
-	struct __res_state	 rs;
+	struct val_dns		 d;
 	struct pica_err		 qerr;
-	unsigned char		*ans = NULL, a[16];
+	unsigned char		 a[16];
 	char			 entry[VAL_HOST_MAX + 32 + VAL_ADDRS *
-				    (INET6_ADDRSTRLEN + 3)], ip[INET6_ADDRSTRLEN];
-	ns_msg			 msg;
+				    (INET6_ADDRSTRLEN + 3)];
+	char			 ip[INET6_ADDRSTRLEN];
 	ns_rr			 rr;
 	size_t			 elen;
-	int			 rc = -1, open = 0, i, j, n, nx, naddrs = 0;
+	int			 rc = -1, i, j, n, nx, naddrs = 0;
 	int			 failed = 0, nxdomain = 0;
 
 	*list = NULL;
 	if (o->resolver == NULL || inet_pton(AF_INET, t->host, a) == 1 ||
 	    inet_pton(AF_INET6, t->host, a) == 1)
 		return 0;
-	if (val_res_open(o, &rs, err) == -1)
+	if (val_dns_open(o, &d, err) == -1)
 		goto out;
-	open = 1;
-	ans = xcalloc(1, VAL_DNS_MAX);
 	snprintf(entry, sizeof(entry), "%s:%ld:", t->host, t->port);
 	pica_err_clear(&qerr);
 	for (i = 0; i < 2; i++) {
-		if (val_query(&rs, t->host, types[i], i == 0 ? "A" : "AAAA",
-		    ans, &msg, &n, &nx, failed ? NULL : &qerr) == -1) {
+		if (val_query(&d, t->host, types[i], i == 0 ? "A" : "AAAA",
+		    &n, &nx, failed ? NULL : &qerr) == -1) {
 			failed = 1;
 			continue;
 		}
 		nxdomain |= nx;
 		for (j = 0; j < n && naddrs < VAL_ADDRS; j++) {
-			if (ns_parserr(&msg, ns_s_an, j, &rr) == -1 ||
+			if (ns_parserr(&d.msg, ns_s_an, j, &rr) == -1 ||
 			    ns_rr_type(rr) != types[i] ||
 			    ns_rr_rdlen(rr) != (i == 0 ? 4 : 16))
 				continue;
@@ -342,9 +536,7 @@ val_resolve(const struct validate_opts *o, const struct val_target *t,
 	}
 	rc = 0;
 out:
-	free(ans);
-	if (open)
-		res_nclose(&rs);
+	val_dns_close(&d);
 	return rc;
 }
 
@@ -559,9 +751,11 @@ validate_http01(const struct validate_opts *o, const char *type,
 
 	if ((af = val_check_id(type, id, a, err)) == -1)
 		goto out;
-	if (tlen == 0 || tlen > 256 || strspn(token, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != tlen) {
-		pica_err_set(err, PICA_E_USAGE, "\"%.64s\": not a token", token);
+	if (tlen == 0 || tlen > 256 || strspn(token,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+	    != tlen) {
+		pica_err_set(err, PICA_E_USAGE, "\"%.64s\": not a token",
+		    token);
 		goto out;
 	}
 	len = strlen(id) + tlen + sizeof(VAL_CHALLENGE) + 32;
@@ -600,7 +794,8 @@ validate_http01(const struct validate_opts *o, const char *type,
 	}
 	/* RFC 8555 8.3: trailing whitespace is not part of the answer. */
 	len = b->len;
-	while (len > 0 && strchr(" \t\r\n", b->buf[len - 1]) != NULL)
+	while (len > 0 && (b->buf[len - 1] == ' ' || b->buf[len - 1] == '\t' ||
+	    b->buf[len - 1] == '\r' || b->buf[len - 1] == '\n'))
 		len--;
 	klen = strlen(key_authz);
 	if (b->capped || len != klen || memcmp(b->buf, key_authz, klen) != 0) {
@@ -622,28 +817,24 @@ int
 validate_dns01(const struct validate_opts *o, const char *domain,
     const char *key_authz, struct pica_err *err)
 {
-	struct __res_state	 rs;
-	unsigned char		*ans = NULL, md[32];
+	struct val_dns		 d;
+	unsigned char		 md[32];
 	const unsigned char	*rd;
 	char			 name[VAL_HOST_MAX + 32], want[48];
 	char			 val[VAL_SHOW + 8], got[VAL_SHOW + 4];
-	ns_msg			 msg;
 	ns_rr			 rr;
 	size_t			 wlen, vlen, slen, p, rdlen;
-	int			 rc = -1, open = 0, i, n, nx, ntxt = 0, match;
+	int			 rc = -1, i, n, nx, ntxt = 0, match;
 
+	memset(&d, 0, sizeof(d));
 	if (val_check_name(domain, err) == -1 ||
 	    val_sha256(key_authz, md, err) == -1)
 		goto out;
 	val_b64url(md, sizeof(md), want);
 	wlen = strlen(want);
 	snprintf(name, sizeof(name), "_acme-challenge.%s", domain);
-	if (val_res_open(o, &rs, err) == -1)
-		goto out;
-	open = 1;
-	ans = xcalloc(1, VAL_DNS_MAX);
-	if (val_query(&rs, name, ns_t_txt, "TXT", ans, &msg, &n, &nx,
-	    err) == -1)
+	if (val_dns_open(o, &d, err) == -1 ||
+	    val_query(&d, name, ns_t_txt, "TXT", &n, &nx, err) == -1)
 		goto out;
 	if (nx) {
 		pica_err_set(err, PICA_E_DNS,
@@ -651,7 +842,7 @@ validate_dns01(const struct validate_opts *o, const char *domain,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1 ||
+		if (ns_parserr(&d.msg, ns_s_an, i, &rr) == -1 ||
 		    ns_rr_type(rr) != ns_t_txt)
 			continue;
 		/* Join the character-strings; only the head is kept. */
@@ -684,12 +875,11 @@ validate_dns01(const struct validate_opts *o, const char *domain,
 		    name);
 	else
 		pica_err_set(err, PICA_E_INCORRECT,
-		    "incorrect TXT record \"%s\"%s found at %s, expected \"%s\"",
-		    got, ntxt > 1 ? " (and others)" : "", name, want);
+		    "incorrect TXT record \"%s\"%s found at %s, "
+		    "expected \"%s\"", got, ntxt > 1 ? " (and others)" : "",
+		    name, want);
 out:
-	free(ans);
-	if (open)
-		res_nclose(&rs);
+	val_dns_close(&d);
 	return rc;
 }
 
@@ -698,9 +888,9 @@ static int
 val_handshake(SSL *ssl, int fd, int timeout, const char *where,
     struct pica_err *err)
 {
-	struct timespec	 start, now;
-	struct pollfd	 pfd;
-	long		 ms;
+	struct timespec	 start;
+	const char	*why;
+	short		 events;
 	int		 r;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -710,27 +900,23 @@ val_handshake(SSL *ssl, int fd, int timeout, const char *where,
 			return 0;
 		switch (SSL_get_error(ssl, r)) {
 		case SSL_ERROR_WANT_READ:
-			pfd.events = POLLIN;
+			events = POLLIN;
 			break;
 		case SSL_ERROR_WANT_WRITE:
-			pfd.events = POLLOUT;
+			events = POLLOUT;
 			break;
 		default:
 			return pica_err_ssl(err, PICA_E_TLS,
 			    "%s: TLS handshake failed", where);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = timeout * 1000L - (now.tv_sec - start.tv_sec) * 1000L -
-		    (now.tv_nsec - start.tv_nsec) / 1000000L;
-		if (ms <= 0)
-			return pica_err_set(err, PICA_E_CONNECTION,
-			    "%s: timeout after %d s in the TLS handshake",
-			    where, timeout);
-		pfd.fd = fd;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, (int)ms) == -1 && errno != EINTR)
-			return pica_err_set(err, PICA_E_INTERNAL, "poll: %s",
-			    strerror(errno));
+		if (val_wait(fd, events, &start, timeout, &why) == -1) {
+			if (strcmp(why, "timeout") == 0)
+				return pica_err_set(err, PICA_E_CONNECTION,
+				    "%s: timeout after %d s in the TLS "
+				    "handshake", where, timeout);
+			return pica_err_set(err, PICA_E_INTERNAL, "%s: %s",
+			    where, why);
+		}
 	}
 }
 
@@ -772,7 +958,7 @@ val_check_cert(X509 *cert, int af, const char *id, const unsigned char *a,
 	X509_EXTENSION		*ext;
 	const unsigned char	*p, *d;
 	char			*hex = NULL, desc[VAL_SHOW + 32];
-	int			 rc = -1, crit = 0, idx, n, ok;
+	int			 rc = -1, crit = 0, idx, n, same;
 
 	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL || sk_GENERAL_NAME_num(gens) != 1) {
@@ -782,18 +968,18 @@ val_check_cert(X509 *cert, int af, const char *id, const unsigned char *a,
 	}
 	gn = sk_GENERAL_NAME_value(gens, 0);
 	if (af == 0)
-		ok = gn->type == GEN_DNS &&
+		same = gn->type == GEN_DNS &&
 		    (size_t)ASN1_STRING_length(gn->d.dNSName) == strlen(id) &&
 		    strncasecmp((const char *)ASN1_STRING_get0_data(
 		    gn->d.dNSName), id, strlen(id)) == 0;
 	else {
 		n = af == AF_INET ? 4 : 16;
-		ok = gn->type == GEN_IPADD &&
+		same = gn->type == GEN_IPADD &&
 		    ASN1_STRING_length(gn->d.iPAddress) == n &&
 		    memcmp(ASN1_STRING_get0_data(gn->d.iPAddress), a,
 		    (size_t)n) == 0;
 	}
-	if (!ok) {
+	if (!same) {
 		val_describe_name(gn, desc, sizeof(desc));
 		pica_err_set(err, PICA_E_UNAUTHORIZED, "%s: the certificate is "
 		    "for %s, not %s", where, desc, id);

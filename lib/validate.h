@@ -8,6 +8,15 @@
  * resolve through the system resolver (so /etc/hosts counts) unless
  * opts->resolver names a DNS server ("127.0.0.1:8053").  Every network
  * wait is bounded by opts->timeout.
+ *
+ * opts->resolver is an IPv4 address with an optional port; pica sends
+ * its queries itself (UDP, TCP when truncated), so a server that sets
+ * neither RA nor AA, like pebble-challtestsrv, works.  An https redirect
+ * target's certificate is not verified, as with Let's Encrypt.  Redirect
+ * refusals and too many redirects are PICA_E_CONNECTION; an answer other
+ * than 200 PICA_E_UNAUTHORIZED; a wrong body, TXT value or acmeIdentifier
+ * digest PICA_E_INCORRECT; a missing TXT record, a wrong SAN, a missing
+ * or non-critical acmeIdentifier or no "acme-tls/1" PICA_E_UNAUTHORIZED.
  */
 #ifndef PICA_VALIDATE_H
 #define PICA_VALIDATE_H

@@ -135,6 +135,12 @@ class Client:
         return json.dumps({"protected": p64, "payload": pl64,
                            "signature": b64(sig)})
 
+    def raw_jws(self, prot, payload, key):
+        p64 = b64(json.dumps(prot))
+        pl64 = "" if payload is None else b64(json.dumps(payload))
+        sig = key.sign(("%s.%s" % (p64, pl64)).encode())
+        return {"protected": p64, "payload": pl64, "signature": b64(sig)}
+
     def post(self, url, payload, raw=None, ctype="application/jose+json",
              **kw):
         body = raw if raw is not None else self.jws(url, payload, **kw)
@@ -362,6 +368,53 @@ def main():
        chk.stdout + chk.stderr)
     r = other.post(cert_url, None)
     ok(*problem(r, "unauthorized", 403))
+
+    # renewalInfo (RFC 9773) and an order that replaces the certificate.
+    leaf = x509.load_pem_x509_certificate(r.text.encode())
+    aki = leaf.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    sn = leaf.serial_number
+    certid = b64(aki) + "." + b64(sn.to_bytes(sn.bit_length() // 8 + 1, "big"))
+    r = c.s.get(d["renewalInfo"] + "/" + certid)
+    win = r.json().get("suggestedWindow", {}) if r.status_code == 200 else {}
+    nb = leaf.not_valid_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    na = leaf.not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ok(r.status_code == 200 and nb < win.get("start", "") <
+       win.get("end", "") < na and r.headers.get("Retry-After"),
+       "renewalInfo: a window inside the validity, and Retry-After", r.text)
+    r = c.s.get(d["renewalInfo"] + "/" + b64(b"other") + "." + b64(b"\x01"))
+    ok(r.status_code == 404, "renewalInfo for another issuer: 404", r.text)
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}], "replaces": certid})
+    ok(r.status_code == 201 and r.json().get("replaces") == certid,
+       "newOrder replacing the certificate", r.text)
+    r = other.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}], "replaces": certid})
+    ok(*problem(r, "unauthorized", 403))
+
+    # keyChange: the account moves to a new key.
+    newkey = Key("ES384")
+    inner = c.raw_jws({"alg": newkey.alg, "jwk": newkey.jwk(),
+                       "url": d["keyChange"]},
+                      {"account": c.kid, "oldKey": c.key.jwk()}, newkey)
+    bad = c.raw_jws({"alg": newkey.alg, "jwk": newkey.jwk(),
+                     "url": d["keyChange"]},
+                    {"account": c.kid, "oldKey": Key().jwk()}, newkey)
+    r = c.post(d["keyChange"], bad)
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(d["keyChange"], inner)
+    ok(r.status_code == 200, "keyChange to an ES384 key", r.text)
+    oldkey, c.key = c.key, newkey
+    r = c.post(c.kid, None)
+    ok(r.status_code == 200, "the account answers to its new key", r.text)
+    r = c.post(c.kid, None, key=oldkey, alg=oldkey.alg)
+    ok(r.status_code >= 400, "the old key no longer signs for it", r.text)
+    taken = c.raw_jws({"alg": other.key.alg, "jwk": other.key.jwk(),
+                       "url": d["keyChange"]},
+                      {"account": c.kid, "oldKey": c.key.jwk()}, other.key)
+    r = c.post(d["keyChange"], taken)
+    ok(r.status_code == 409 and r.headers.get("Location") == other.kid,
+       "keyChange to another account's key: 409 naming it", r.text)
 
     # A second order for the same names reuses the valid authorizations.
     r = c.post(d["newOrder"], {"identifiers": [

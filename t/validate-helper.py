@@ -4,12 +4,17 @@
 # Every server listens on 127.0.0.1 (one HTTP server also on ::1 when the
 # host has IPv6) on a port the kernel picks; the ports go to standard
 # output as one line of name=port words, then the helper serves until it
-# is killed.  DIR holds the certificates t-validate made: web.crt/web.key
-# for the https redirect target, NAME.crt/NAME.key for the tls-alpn-01
-# servers below.
+# is killed.  A small DNS server (UDP and TCP on one port) answers what
+# pebble-challtestsrv cannot: NXDOMAIN, REFUSED, truncation, a TXT record
+# of several character-strings.  DIR holds the certificates t-validate
+# made: web.crt/web.key for the https redirect target, NAME.crt/NAME.key
+# for the tls-alpn-01 servers below.
 
+import base64
+import hashlib
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -31,6 +36,83 @@ TLS = [
     ("alpnhttp", "good", "localhost", ["http/1.1"]),
     ("xtest", "xtest", "x.test", ["acme-tls/1"]),
 ]
+
+
+# base64url(SHA-256(key authorization)) t-validate uses for dns-01.
+TXT = base64.urlsafe_b64encode(
+    hashlib.sha256(b"dnstoken.thumb").digest()).rstrip(b"=")
+
+
+def dns_answer(query, tcp):
+    """The answer to one DNS query, or None to ignore it."""
+    if len(query) < 12:
+        return None
+    labels, i = [], 12
+    while i < len(query) and query[i] != 0:
+        labels.append(query[i + 1:i + 1 + query[i]].decode("ascii", "replace"))
+        i += 1 + query[i]
+    if i + 5 > len(query):
+        return None
+    name = ".".join(labels).lower()
+    qtype = struct.unpack(">H", query[i + 1:i + 3])[0]
+    question = query[12:i + 5]
+    rcode, flags, answers = 0, 0x8180, []
+    if name in ("nx.test", "_acme-challenge.nx.test"):
+        rcode = 3
+    elif name == "refused.test":
+        rcode = 5
+    elif name == "_acme-challenge.tc.test" and qtype == 16:
+        if tcp:
+            answers.append(bytes([len(TXT)]) + TXT)
+        else:
+            flags |= 0x0200
+    elif name == "_acme-challenge.split.test" and qtype == 16:
+        answers.append(bytes([20]) + TXT[:20] + bytes([len(TXT) - 20]) +
+                       TXT[20:])
+    elif qtype == 1:
+        answers.append(socket.inet_aton("127.0.0.1"))
+    out = query[:2] + struct.pack(">HHHHH", flags | rcode, 1, len(answers),
+                                  0, 0) + question
+    for rdata in answers:
+        out += struct.pack(">HHHIH", 0xc00c, qtype, 1, 60, len(rdata)) + rdata
+    return out
+
+
+def dns_udp(sock):
+    while True:
+        query, peer = sock.recvfrom(4096)
+        answer = dns_answer(query, False)
+        if answer is not None:
+            sock.sendto(answer, peer)
+
+
+def dns_tcp_conn(conn, ctx):
+    conn.settimeout(5)
+    try:
+        n = struct.unpack(">H", conn.recv(2, socket.MSG_WAITALL))[0]
+        answer = dns_answer(conn.recv(n, socket.MSG_WAITALL), True)
+        if answer is not None:
+            conn.sendall(struct.pack(">H", len(answer)) + answer)
+    except (OSError, struct.error):
+        pass
+    finally:
+        conn.close()
+
+
+def dns_server():
+    """UDP and TCP on one port, or 0."""
+    for _ in range(20):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        try:
+            listen(dns_tcp_conn, None, port)
+        except OSError:
+            udp.close()
+            continue
+        threading.Thread(target=dns_udp, args=(udp,), daemon=True).start()
+        return port
+    return 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -62,6 +144,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, self.headers.get("User-Agent", "").encode())
         elif t == "wrong":
             self.reply(200, b"not the \"key\" authorization\x01\xff")
+        elif t == "nul":
+            self.reply(200, b"nul.thumb\x00")
         elif t == "empty":
             self.reply(200)
         elif t == "big":
@@ -147,11 +231,14 @@ def silent_conn(conn, ctx):
     conn.close()
 
 
-def listen(handler, ctx):
+def listen(handler, ctx, port=0):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(16)
+    except OSError:
+        sock.close()
+        raise
 
     def loop():
         while True:
@@ -176,6 +263,7 @@ def main():
     for name, cert, sni, alpn in TLS:
         PORTS[name] = listen(tls_conn, tls_context(cert, sni, alpn))
     PORTS["silent"] = listen(silent_conn, None)
+    PORTS["dns"] = dns_server()
     print(" ".join("%s=%d" % kv for kv in PORTS.items()), flush=True)
     while True:
         time.sleep(3600)
