@@ -13,6 +13,7 @@
 
 #include "acme.h"
 #include "conf.h"
+#include "eab.h"
 #include "jws.h"
 #include "log.h"
 #include "store.h"
@@ -72,8 +73,9 @@ acme_account_view(struct acme *a, const char *id, json_t *acct)
 	return v;
 }
 
-/* store_run verdict: the account would need an external binding. */
+/* store_run verdicts: no binding where one is required; a bad one. */
 #define ACME_NEED_EAB	100
+#define ACME_BAD_EAB	102
 
 struct acme_new_account {
 	struct acme_post *p;
@@ -82,17 +84,47 @@ struct acme_new_account {
 	int		 created;
 	int		 only_existing;
 	int		 eab_missing;
+	struct jws	*eab;		/* the binding, parsed, or NULL */
+	struct pica_err	 eab_err;	/* why it did not bind */
 	json_t		*contact;
 	int		 tos;
 };
+
+/* Check the binding against its key, inside the creating transaction. */
+static int
+acme_eab_check(struct store_txn *t, struct acme_new_account *n,
+    struct eab_key *k)
+{
+	int	 r;
+
+	if ((r = eab_get(t, n->eab->kid, k)) != 0) {
+		if (r != STORE_NOTFOUND)
+			return r;
+		pica_err_set(&n->eab_err, PICA_E_UNAUTHORIZED, "external "
+		    "account binding: unknown kid \"%.64s\"", n->eab->kid);
+		return ACME_BAD_EAB;
+	}
+	if (k->account != NULL) {
+		pica_err_set(&n->eab_err, PICA_E_UNAUTHORIZED, "external "
+		    "account binding: this key has bound an account already");
+		return ACME_BAD_EAB;
+	}
+	if (jws_verify_mac(n->eab, k->key, EAB_KEY_LEN, &n->eab_err) == -1) {
+		n->eab_err.code = PICA_E_UNAUTHORIZED;
+		return ACME_BAD_EAB;
+	}
+	return 0;
+}
 
 static int
 acme_new_account_fn(struct store_txn *t, void *arg)
 {
 	struct acme_new_account	*n = arg;
+	struct eab_key		 k;
 	char			*existing = NULL;
 	int			 r;
 
+	memset(&k, 0, sizeof(k));
 	json_decref(n->acct);
 	n->acct = NULL;
 	n->created = 0;
@@ -106,15 +138,67 @@ acme_new_account_fn(struct store_txn *t, void *arg)
 		return r;
 	if (n->eab_missing)
 		return ACME_NEED_EAB;
+	if (n->eab != NULL && (r = acme_eab_check(t, n, &k)) != 0)
+		goto out;
 	acme_new_id(n->id);
 	n->acct = json_pack("{s:s, s:O, s:b, s:O, s:s, s:I}",
 	    "status", "valid", "contact", n->contact,
 	    "termsOfServiceAgreed", n->tos, "key", n->p->jwk,
 	    "thumbprint", n->p->thumbprint, "created", (json_int_t)time(NULL));
-	if (n->acct == NULL)
-		return -1;
+	if (n->acct == NULL) {
+		r = -1;
+		goto out;
+	}
+	if (n->eab != NULL) {
+		json_object_set_new(n->acct, "eab", json_string(n->eab->kid));
+		if ((r = eab_bind(t, &k, n->id)) != 0)
+			goto out;
+	}
 	n->created = 1;
-	return acme_obj_put(t, STORE_ACCOUNTS, n->id, n->acct, 1);
+	r = acme_obj_put(t, STORE_ACCOUNTS, n->id, n->acct, 1);
+out:
+	eab_key_free(&k);
+	return r;
+}
+
+/*
+ * The externalAccountBinding of newAccount: an HS256 JWS over the
+ * account's key, for the same URL, under the kid of an EAB key.  Its MAC
+ * is checked in the transaction that creates the account.
+ */
+static int
+acme_eab_parse(json_t *binding, struct acme_post *p, struct jws *eab,
+    struct pica_err *err)
+{
+	char		*text = NULL;
+	json_t		*key = NULL;
+	int		 rc = -1;
+
+	if (!json_is_object(binding) ||
+	    (text = json_dumps(binding, JSON_COMPACT)) == NULL) {
+		pica_err_set(err, PICA_E_MALFORMED, "\"externalAccountBinding\" "
+		    "is a JWS object");
+		goto out;
+	}
+	if (jws_parse(text, strlen(text), 1, eab, err) == -1)
+		goto out;
+	if (strcmp(eab->url, ((struct jws *)p->jws)->url) != 0) {
+		pica_err_set(err, PICA_E_UNAUTHORIZED, "external account "
+		    "binding: \"url\" is not newAccount's");
+		goto out;
+	}
+	key = json_loadb((const char *)eab->payload, eab->payload_len, 0,
+	    NULL);
+	if (key == NULL || !json_equal(key, p->jwk)) {
+		pica_err_set(err, PICA_E_UNAUTHORIZED, "external account "
+		    "binding: its payload is not the account's key");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(key);
+	free(text);
+	return rc;
 }
 
 static int
@@ -123,11 +207,13 @@ acme_new_account(struct acme *a, struct http_req *req, struct http_resp *resp)
 	struct acme_post		 p;
 	struct acme_new_account		 n;
 	struct pica_err			 err;
+	struct jws			 eab;
 	json_t				*v;
 	char				*url = NULL;
 	int				 r;
 
 	memset(&n, 0, sizeof(n));
+	memset(&eab, 0, sizeof(eab));
 	pica_err_clear(&err);
 	if (acme_post_open(a, req, resp, ACME_JWK, &p) == -1)
 		return 0;
@@ -154,10 +240,19 @@ acme_new_account(struct acme *a, struct http_req *req, struct http_resp *resp)
 	/* An existing account is found again without a binding. */
 	n.eab_missing = a->conf->eab_required &&
 	    json_object_get(p.payload, "externalAccountBinding") == NULL;
+	if ((v = json_object_get(p.payload, "externalAccountBinding")) != NULL &&
+	    acme_eab_parse(v, &p, &eab, &err) == -1)
+		goto fail;
+	if (v != NULL)
+		n.eab = &eab;
 	n.p = &p;
 	r = store_run(a->store, acme_new_account_fn, &n);
 	if (r == STORE_NOTFOUND) {
 		pica_err_set(&err, PICA_E_NOACCOUNT, "no account for this key");
+		goto fail;
+	}
+	if (r == ACME_BAD_EAB) {
+		err = n.eab_err;
 		goto fail;
 	}
 	if (r == ACME_NEED_EAB) {
@@ -188,6 +283,7 @@ out:
 	free(url);
 	json_decref(n.acct);
 	json_decref(n.contact);
+	jws_free(&eab);
 	acme_post_close(&p);
 	return 0;
 }

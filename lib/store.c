@@ -1547,6 +1547,43 @@ store_blob_get(struct store_txn *t, enum store_table table, const char *id,
 }
 
 int
+store_blob_foreach(struct store_txn *t, enum store_table table,
+    int (*cb)(const char *, const void *, size_t, void *), void *arg)
+{
+	DB	*db;
+	DBC	*dbc = NULL;
+	DBT	 key, val;
+	char	*id = NULL;
+	int	 ret, rc = -1;
+
+	if ((db = store_table(t, table)) == NULL)
+		return -1;
+	if ((ret = db->cursor(db, t->txn, &dbc, 0)) != 0)
+		return store_txn_err(t, ret, "blob cursor");
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((ret = dbc->get(dbc, &key, &val, DB_NEXT)) == 0) {
+		/* Keys are ids without their NUL: make a string of each. */
+		id = xcalloc(1, key.size + 1);
+		memcpy(id, key.data, key.size);
+		rc = cb(id, val.data, val.size, arg);
+		free(id);
+		id = NULL;
+		if (rc != 0)
+			goto out;
+	}
+	if (ret != DB_NOTFOUND) {
+		rc = store_txn_err(t, ret, "blob walk");
+		goto out;
+	}
+	rc = 0;
+out:
+	if ((ret = dbc->close(dbc)) != 0 && rc == 0)
+		rc = store_txn_err(t, ret, "blob cursor close");
+	return rc;
+}
+
+int
 store_blob_del(struct store_txn *t, enum store_table table, const char *id)
 {
 	DB	*db;

@@ -161,6 +161,9 @@ int	 store_blob_put(struct store_txn *, enum store_table, const char *id,
 int	 store_blob_get(struct store_txn *, enum store_table, const char *id,
 	    void **data, size_t *len);
 int	 store_blob_del(struct store_txn *, enum store_table, const char *id);
+/* Call cb(id, data, len, arg) for each record of table; non-zero stops. */
+int	 store_blob_foreach(struct store_txn *, enum store_table,
+	    int (*cb)(const char *, const void *, size_t, void *), void *arg);
 
 /* The id of the account with this JWK thumbprint. */
 int	 store_account_by_thumbprint(struct store_txn *, const char *thumbprint,

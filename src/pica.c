@@ -27,6 +27,7 @@ static const struct {
 	{ "list", cmd_list, "list certificates" },
 	{ "show", cmd_show, "show one certificate" },
 	{ "backup", cmd_backup, "hot backup of the CA, or verify one" },
+	{ "eab", cmd_eab, "External Account Binding keys for ACME clients" },
 };
 
 static void

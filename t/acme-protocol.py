@@ -30,7 +30,8 @@ DIRECTORY = os.environ["ACME_DIRECTORY"]
 BUNDLE = os.environ["CA_BUNDLE"]
 HTTP01_PORT = int(os.environ["HTTP01_PORT"])
 
-n_tests = 0
+# The shell around this script may number tests before and after.
+n_tests = int(os.environ.get("TAP_OFFSET", "0"))
 n_failed = 0
 
 
@@ -226,7 +227,53 @@ def poll(c, url, until, timeout=20):
         time.sleep(0.2)
 
 
+def eab_binding(c, kid, hmac_key, url):
+    import hmac as hm
+    prot = b64(json.dumps({"alg": "HS256", "kid": kid, "url": url}))
+    pl = b64(json.dumps(c.key.jwk()))
+    key = base64.urlsafe_b64decode(hmac_key + "=" * (-len(hmac_key) % 4))
+    mac = hm.new(key, ("%s.%s" % (prot, pl)).encode(), hashlib.sha256)
+    return {"protected": prot, "payload": pl, "signature": b64(mac.digest())}
+
+
+def main_eab(kid, hmac_key):
+    c = Client()
+    d = c.dir
+    ok(d["meta"].get("externalAccountRequired") is True,
+       "directory: externalAccountRequired")
+    r = c.post(d["newAccount"], {"termsOfServiceAgreed": True},
+               use_jwk=True)
+    ok(*problem(r, "externalAccountRequired", 400))
+    r = c.post(d["newAccount"], {"termsOfServiceAgreed": True,
+               "externalAccountBinding": eab_binding(c, kid, b64(b"x" * 32),
+                                                     d["newAccount"])},
+               use_jwk=True)
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(d["newAccount"], {"termsOfServiceAgreed": True,
+               "externalAccountBinding": eab_binding(c, "nokid", hmac_key,
+                                                     d["newAccount"])},
+               use_jwk=True)
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(d["newAccount"], {"termsOfServiceAgreed": True,
+               "externalAccountBinding": eab_binding(c, kid, hmac_key,
+                                                     d["newAccount"])},
+               use_jwk=True)
+    ok(r.status_code == 201, "newAccount with a good binding: 201", r.text)
+    c.kid = r.headers.get("Location")
+    r = c.post(c.kid, None)
+    ok(r.status_code == 200, "the bound account works", r.text)
+    c2 = Client()
+    r = c2.post(d["newAccount"], {"termsOfServiceAgreed": True,
+                "externalAccountBinding": eab_binding(c2, kid, hmac_key,
+                                                      d["newAccount"])},
+                use_jwk=True)
+    ok(*problem(r, "unauthorized", 403))
+    return 1 if n_failed else 0
+
+
 def main():
+    if os.environ.get("EAB_KID"):
+        return main_eab(os.environ["EAB_KID"], os.environ["EAB_HMAC"])
     c = Client()
     d = c.dir
     ok(all(k in d for k in ("newNonce", "newAccount", "newOrder",
@@ -469,7 +516,6 @@ def main():
         {"type": "dns", "value": "localhost"}]})
     ok(*problem(r, "unauthorized", 403))
 
-    print("1..%d" % n_tests)
     return 1 if n_failed else 0
 
 
