@@ -28,6 +28,7 @@ static const struct {
 	{ "show", cmd_show, "show one certificate" },
 	{ "backup", cmd_backup, "hot backup of the CA, or verify one" },
 	{ "eab", cmd_eab, "External Account Binding keys for ACME clients" },
+	{ "demo", cmd_demo, "run the whole CA on loopback (nginx or lighttpd)" },
 };
 
 static void

@@ -1,0 +1,1072 @@
+/*
+ * pica demo: the whole CA on loopback, in the foreground, for a first
+ * try.  The ACME programs run under spawn-fcgi -n, nginx or lighttpd in
+ * front of them; this process supervises them all (a program that exits
+ * is started again) and stops them all on SIGINT or SIGTERM.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "cmd.h"
+#include "conf.h"
+#include "issue.h"
+#include "log.h"
+#include "signer.h"
+#include "store.h"
+#include "util.h"
+
+#define DEMO_DIR		"demo"
+#define DEMO_HTTPS		"127.0.0.1:8443"
+#define DEMO_HTTP		"127.0.0.1:8080"
+#define DEMO_MAX_ARGS		12
+#define DEMO_MAX_NAMES		4
+#define DEMO_HOST_MAX		256	/* a host name, NUL included */
+#define DEMO_HOSTPORT_MAX	(DEMO_HOST_MAX + 16)	/* "[host]:port" */
+#define DEMO_MAX_TEMPLATE	(64 * 1024)
+#define DEMO_TLS_MARGIN		(30L * 86400)	/* reissue with less left */
+#define DEMO_READY_MS		30000	/* the directory answers by then */
+#define DEMO_CHECK_MS		250	/* between two readiness checks */
+#define DEMO_STOP_MS		5000	/* SIGTERM, then SIGKILL */
+#define DEMO_BACKOFF_MIN_MS	200
+#define DEMO_BACKOFF_MAX_MS	30000
+#define DEMO_STABLE_MS		10000	/* ran this long: backoff resets */
+
+/* The FastCGI programs, one socket each (DESIGN.md section 2). */
+static const char *const demo_programs[] = {
+	"acme-directory", "acme-nonce", "acme-account", "acme-order",
+	"acme-finalize", "acme-authz", "acme-challenge", "acme-cert",
+	"acme-key-change", "acme-renewal-info", NULL
+};
+#define DEMO_N_PROGRAMS	(sizeof(demo_programs) / sizeof(demo_programs[0]) - 1)
+
+/* A listening address: host (IPv6 without brackets) and port. */
+struct demo_addr {
+	char	 host[DEMO_HOST_MAX];
+	int	 port;
+	int	 v6;
+};
+
+/* A supervised process. */
+struct demo_child {
+	char		*argv[DEMO_MAX_ARGS];
+	const char	*name;		/* for the log */
+	const char	*log;		/* the web server's error log */
+	int		 web;		/* the web server: its exit ends all */
+	pid_t		 pid;		/* 0: not running */
+	int		 pending;	/* to be started at restart_at */
+	int64_t		 restart_at;	/* ms, monotonic */
+	int64_t		 started;
+	int64_t		 backoff;
+};
+
+/* A @NAME@ of a web-server template and its value. */
+struct demo_var {
+	const char	*name;
+	const char	*value;
+};
+
+static void
+demo_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pica demo [DIR] [--server nginx|lighttpd]\n"
+	    "                 [--https ADDR:PORT] [--http ADDR:PORT]\n\n"
+	    "Run the whole CA on loopback in the foreground, for a first\n"
+	    "try.  Without DIR/pica.json, a CA is made in DIR first (\"pica\n"
+	    "demo\", its externalURL the --https address).  The web server\n"
+	    "gets a certificate of the CA for localhost and 127.0.0.1\n"
+	    "(DIR/demo-tls.crt, issued again when it nears its end); its\n"
+	    "configuration, the FastCGI sockets and the logs go to DIR/run.\n"
+	    "The ACME programs run under spawn-fcgi as the user who starts\n"
+	    "the demo, and so does the web server; a program that exits is\n"
+	    "started again.  When the directory answers, the demo prints how\n"
+	    "to get a certificate with certbot and lego.  SIGINT (Ctrl-C) or\n"
+	    "SIGTERM stops every process.\n\n"
+	    "  DIR               the CA directory (default: ./%s)\n"
+	    "  --server NAME     nginx (default) or lighttpd\n"
+	    "  --https ADDR:PORT the ACME server (default %s)\n"
+	    "  --http ADDR:PORT  plain HTTP: roots, CRL (default %s)\n\n"
+	    "The programs are found in $PICA_LIBEXEC_DIR, default\n"
+	    "  %s\n"
+	    "the web-server templates in $PICA_TEMPLATE_DIR, default\n"
+	    "  %s\n"
+	    "spawn-fcgi and the web server in $PATH, /usr/sbin and /sbin.\n",
+	    DEMO_DIR, DEMO_HTTPS, DEMO_HTTP, PICA_LIBEXEC_DIR,
+	    PICA_TEMPLATE_DIR);
+}
+
+static int64_t
+demo_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+demo_env_dir(const char *var, const char *dflt)
+{
+	const char	*dir;
+
+	if ((dir = getenv(var)) == NULL || dir[0] == '\0')
+		return dflt;
+	return dir;
+}
+
+/* "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "PORT" (on 127.0.0.1). */
+static int
+demo_parse_addr(const char *arg, struct demo_addr *a)
+{
+	const char	*colon, *host = arg, *end, *port_s;
+	size_t		 hlen;
+	long		 port;
+	char		*pend;
+
+	memset(a, 0, sizeof(*a));
+	if (arg[0] == '[') {
+		if ((end = strchr(arg, ']')) == NULL || end[1] != ':')
+			return -1;
+		host = arg + 1;
+		hlen = (size_t)(end - host);
+		port_s = end + 2;
+		a->v6 = 1;
+	} else if ((colon = strrchr(arg, ':')) != NULL) {
+		hlen = (size_t)(colon - arg);
+		if (memchr(arg, ':', hlen) != NULL)
+			return -1;	/* a bare IPv6 address: want brackets */
+		port_s = colon + 1;
+	} else {
+		hlen = 0;
+		port_s = arg;
+	}
+	if (hlen == 0) {
+		host = "127.0.0.1";
+		hlen = strlen(host);
+		a->v6 = 0;
+	}
+	if (hlen >= sizeof(a->host) ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:") < hlen)
+		return -1;
+	memcpy(a->host, host, hlen);
+	a->host[hlen] = '\0';
+	errno = 0;
+	port = strtol(port_s, &pend, 10);
+	if (port_s[0] < '0' || port_s[0] > '9' || *pend != '\0' ||
+	    errno != 0 || port < 1 || port > 65535)
+		return -1;
+	a->port = (int)port;
+	return 0;
+}
+
+/*
+ * The host clients connect to: a wildcard address becomes loopback.
+ * With brackets for an IPv6 address when bracket is set.
+ */
+static void
+demo_host(const struct demo_addr *a, int bracket, char *buf, size_t len)
+{
+	const char	*h = a->host;
+
+	if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "*") == 0)
+		h = "127.0.0.1";
+	else if (strcmp(h, "::") == 0)
+		h = "::1";
+	snprintf(buf, len, bracket && a->v6 ? "[%s]" : "%s", h);
+}
+
+/* "host:port" to listen on (listen) or to connect to. */
+static void
+demo_hostport(const struct demo_addr *a, int listen, char *buf, size_t len)
+{
+	char	 host[DEMO_HOST_MAX + 2];
+
+	if (listen)
+		snprintf(host, sizeof(host), a->v6 ? "[%s]" : "%s", a->host);
+	else
+		demo_host(a, 1, host, sizeof(host));
+	snprintf(buf, len, "%s:%d", host, a->port);
+}
+
+/* A path written into a web-server configuration: no quoting needed. */
+static int
+demo_safe_path(const char *path)
+{
+	return strspn(path, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=:~%") == strlen(path);
+}
+
+/* An executable name in $PATH, /usr/sbin or /sbin; NULL when none. */
+static char *
+demo_which(const char *name)
+{
+	const char	*path = getenv("PATH");
+	char		*dirs, *dir, *next, *p = NULL;
+	size_t		 len;
+
+	len = (path != NULL ? strlen(path) : 0) + 64;
+	dirs = xcalloc(1, len);
+	snprintf(dirs, len, "%s:/usr/local/sbin:/usr/sbin:/sbin",
+	    path != NULL ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = dirs; dir != NULL; dir = next) {
+		if ((next = strchr(dir, ':')) != NULL)
+			*next++ = '\0';
+		if (dir[0] == '\0')
+			continue;
+		if ((p = util_path_join(dir, name)) == NULL)
+			break;
+		if (access(p, X_OK) == 0)
+			break;
+		free(p);
+		p = NULL;
+	}
+	free(dirs);
+	return p;
+}
+
+/* A new CA in dir, reached at the demo's addresses. */
+static int
+demo_create_ca(const char *dir, const struct demo_addr *https,
+    const struct demo_addr *http)
+{
+	struct ca_init	 ci;
+	struct pica_err	 err;
+	const char	*dns[1] = { "localhost" };
+	char		 hp[DEMO_HOSTPORT_MAX], url[DEMO_HOSTPORT_MAX + 8];
+	char		 http_url[DEMO_HOSTPORT_MAX + 8], fpr[128];
+
+	memset(&ci, 0, sizeof(ci));
+	demo_hostport(https, 0, hp, sizeof(hp));
+	snprintf(url, sizeof(url), "https://%s", hp);
+	demo_hostport(http, 0, hp, sizeof(hp));
+	snprintf(http_url, sizeof(http_url), "http://%s", hp);
+	ci.dir = dir;
+	ci.name = "pica demo";
+	ci.dns = dns;
+	ci.n_dns = 1;
+	ci.url = url;
+	ci.http_url = http_url;
+	ci.template_src = demo_env_dir("PICA_TEMPLATE_DIR", PICA_TEMPLATE_DIR);
+	if (ca_create(&ci, fpr, sizeof(fpr), &err) == -1) {
+		log_error("demo: %s", err.msg);
+		return -1;
+	}
+	printf("Created the CA \"%s\" in %s\nRoot fingerprint: %s\n\n",
+	    ci.name, dir, fpr);
+	fflush(stdout);
+	return 0;
+}
+
+/* The host (no brackets) and port of an https:// URL. */
+static int
+demo_url_host(const char *url, char *host, size_t len, int *port)
+{
+	const char	*p, *end, *colon;
+	size_t		 hlen;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return -1;
+	p = url + 8;
+	end = p + strcspn(p, "/?#");
+	*port = 443;
+	if (*p == '[') {
+		if ((colon = memchr(p, ']', (size_t)(end - p))) == NULL)
+			return -1;
+		p++;
+		hlen = (size_t)(colon - p);
+		colon++;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		hlen = (size_t)((colon != NULL ? colon : end) - p);
+	}
+	if (colon != NULL && colon < end && *colon == ':')
+		*port = atoi(colon + 1);
+	if (hlen == 0 || hlen >= len)
+		return -1;
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	return 0;
+}
+
+/* Add a name (typed by issue_typed_name) unless already there. */
+static void
+demo_add_name(char **names, size_t *n, const char *name)
+{
+	char	 buf[300];
+	size_t	 i;
+
+	if (*n == DEMO_MAX_NAMES ||
+	    issue_typed_name(name, buf, sizeof(buf)) == -1)
+		return;
+	for (i = 0; i < *n; i++)
+		if (strcasecmp(names[i], buf) == 0)
+			return;
+	names[(*n)++] = xstrdup(buf);
+}
+
+/*
+ * Whether the demo's certificate can be used as it is: issued by the
+ * CA's intermediate, for every name, with more than DEMO_TLS_MARGIN
+ * left, its key beside it.  why says what is wrong.
+ */
+static int
+demo_tls_usable(const struct ca *ca, const char *crt, const char *key,
+    char **names, size_t n, const char **why)
+{
+	int		 ok = 0, r;
+	X509		*leaf = NULL;
+	EVP_PKEY	*pkey = NULL;
+	struct pica_err	 err;
+	time_t		 limit = time(NULL) + DEMO_TLS_MARGIN;
+	size_t		 i;
+
+	*why = "missing";
+	if (access(crt, F_OK) == -1 && access(key, F_OK) == -1)
+		goto out;
+	*why = "unreadable";
+	if (ca_read_cert(crt, &leaf, &err) == -1 ||
+	    signer_load(key, &pkey, &err) == -1)
+		goto out;
+	*why = "not of this CA, or not its key";
+	if (X509_check_issued(ca->cert, leaf) != X509_V_OK ||
+	    !signer_matches(pkey, leaf))
+		goto out;
+	*why = "expiring";
+	if (X509_cmp_time(X509_get0_notAfter(leaf), &limit) <= 0)
+		goto out;
+	*why = "missing a name";
+	for (i = 0; i < n; i++) {
+		if (strncmp(names[i], "IP:", 3) == 0)
+			r = X509_check_ip_asc(leaf, names[i] + 3, 0);
+		else
+			r = X509_check_host(leaf, names[i] + 4, 0,
+			    X509_CHECK_FLAG_NO_WILDCARDS, NULL);
+		if (r != 1)
+			goto out;
+	}
+	ok = 1;
+out:
+	X509_free(leaf);
+	EVP_PKEY_free(pkey);
+	return ok;
+}
+
+/* Issue the web server's certificate: leaf and intermediate in crt. */
+static int
+demo_tls_issue(struct ca *ca, struct store *st, const char *crt,
+    const char *key_path, char **names, size_t n)
+{
+	int		 rc = -1;
+	struct issue_req req;
+	struct pica_err	 err;
+	EVP_PKEY	*key = NULL;
+	X509		*cert = NULL, *chain[2];
+
+	memset(&req, 0, sizeof(req));
+	if (signer_keygen("EC", 0, &key, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	req.pubkey = key;
+	req.common_name = "localhost";
+	req.sans = names;
+	req.n_sans = n;
+	if (issue_cert(ca, st, &req, &cert, &err) == -1) {
+		log_error("demo: the web server's certificate: %s", err.msg);
+		goto out;
+	}
+	if (unlink(key_path) == -1 && errno != ENOENT) {
+		log_error("demo: %s: %s", key_path, strerror(errno));
+		goto out;
+	}
+	if (signer_write_key(key_path, key, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	chain[0] = cert;
+	chain[1] = ca->cert;
+	if (ca_write_pem(crt, chain, 2, 1, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return rc;
+}
+
+/* Write out from the template tpl, every @NAME@ replaced from vars. */
+static int
+demo_render(const char *tpl, const char *out, const struct demo_var *vars,
+    size_t n, struct pica_err *err)
+{
+	int		 rc = -1;
+	char		*text = NULL, *buf = NULL, *p, *q;
+	size_t		 len, blen = 0, nlen, i;
+	FILE		*fp = NULL;
+
+	if (util_read_file(tpl, DEMO_MAX_TEMPLATE, &text, &len, err) == -1)
+		goto out;
+	if ((fp = open_memstream(&buf, &blen)) == NULL) {
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (p = text; *p != '\0'; p = q) {
+		if (*p != '@') {
+			q = p + strcspn(p, "@");
+			fwrite(p, 1, (size_t)(q - p), fp);
+			continue;
+		}
+		nlen = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+		if (nlen == 0 || p[nlen + 1] != '@') {
+			fputc('@', fp);
+			q = p + 1;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (strlen(vars[i].name) == nlen &&
+			    strncmp(vars[i].name, p + 1, nlen) == 0)
+				break;
+		if (i == n) {
+			pica_err_set(err, PICA_E_CONFIG, "%s: unknown "
+			    "placeholder %.*s", tpl, (int)nlen + 2, p);
+			goto out;
+		}
+		fputs(vars[i].value, fp);
+		q = p + nlen + 2;
+	}
+	if (fclose(fp) != 0) {
+		fp = NULL;
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	fp = NULL;
+	if (util_write_file(out, buf, blen, 0644, 1, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	free(buf);
+	free(text);
+	return rc;
+}
+
+/* Whether a program answers on the Unix socket path already. */
+static int
+demo_busy(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, busy;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path));
+	busy = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return busy;
+}
+
+static void
+demo_child_set(struct demo_child *c, const char *name, int web,
+    const char *const *argv)
+{
+	size_t	 i;
+
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->web = web;
+	c->backoff = DEMO_BACKOFF_MIN_MS;
+	for (i = 0; argv[i] != NULL && i < DEMO_MAX_ARGS - 1; i++)
+		c->argv[i] = xstrdup(argv[i]);
+}
+
+static void
+demo_child_free(struct demo_child *c)
+{
+	size_t	 i;
+
+	for (i = 0; c->argv[i] != NULL; i++)
+		free(c->argv[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Start c with the signal mask the demo was started with. */
+static int
+demo_spawn(struct demo_child *c, const sigset_t *mask, int64_t now)
+{
+	pid_t	 pid, parent = getpid();
+
+	if ((pid = fork()) == -1) {
+		log_error("demo: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+#ifdef PR_SET_PDEATHSIG
+		/* Never outlive the demo, even when it is killed. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != parent)
+			_exit(1);
+#endif
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		execv(c->argv[0], c->argv);
+		log_error("demo: %s: %s", c->argv[0], strerror(errno));
+		_exit(127);
+	}
+	(void)parent;
+	c->pid = pid;
+	c->pending = 0;
+	c->started = now;
+	return 0;
+}
+
+static void
+demo_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "stopped");
+}
+
+/*
+ * Collect the children that exited and, unless stopping, plan their
+ * restart.  -1 when the web server is gone (not while stopping).
+ */
+static int
+demo_reap(struct demo_child *ch, size_t n, int64_t now, int stopping)
+{
+	struct demo_child	*c;
+	int			 rc = 0, status;
+	pid_t			 pid;
+	size_t			 i;
+	char			 how[128];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < n && ch[i].pid != pid; i++)
+			;
+		if (i == n)
+			continue;
+		c = &ch[i];
+		c->pid = 0;
+		if (stopping)
+			continue;
+		demo_status(status, how, sizeof(how));
+		if (c->web) {
+			log_error("demo: %s %s (see %s)", c->name, how,
+			    c->log);
+			rc = -1;
+			continue;
+		}
+		if (now - c->started >= DEMO_STABLE_MS)
+			c->backoff = DEMO_BACKOFF_MIN_MS;
+		c->pending = 1;
+		c->restart_at = now + c->backoff;
+		log_warn("demo: %s %s; starting it again in %.1f s", c->name,
+		    how, (double)c->backoff / 1000);
+		c->backoff *= 2;
+		if (c->backoff > DEMO_BACKOFF_MAX_MS)
+			c->backoff = DEMO_BACKOFF_MAX_MS;
+	}
+	return rc;
+}
+
+/* SIGTERM to every child, the web server first; SIGKILL to laggards. */
+static void
+demo_stop(struct demo_child *ch, size_t n, const sigset_t *set)
+{
+	struct timespec	 ts = { 0, 100 * 1000000 };
+	int64_t		 deadline = demo_now() + DEMO_STOP_MS;
+	size_t		 i, running;
+	int		 pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			if (ch[i].pid > 0 && ch[i].web == !pass)
+				kill(ch[i].pid, SIGTERM);
+	for (;;) {
+		demo_reap(ch, n, 0, 1);
+		for (i = running = 0; i < n; i++)
+			running += ch[i].pid > 0;
+		if (running == 0 || demo_now() >= deadline)
+			break;
+		(void)sigtimedwait(set, NULL, &ts);
+	}
+	for (i = 0; i < n; i++) {
+		if (ch[i].pid <= 0)
+			continue;
+		log_warn("demo: %s did not stop on SIGTERM: SIGKILL",
+		    ch[i].name);
+		kill(ch[i].pid, SIGKILL);
+		waitpid(ch[i].pid, NULL, 0);
+		ch[i].pid = 0;
+	}
+}
+
+static size_t
+demo_discard(void *p, size_t size, size_t nmemb, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * nmemb;
+}
+
+/* Whether GET url answers 200 over TLS checked against cafile. */
+static int
+demo_ready(const char *url, const char *cafile, char *why, size_t len)
+{
+	CURL		*c;
+	CURLcode	 r;
+	long		 code = 0;
+	char		 ebuf[CURL_ERROR_SIZE];
+
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(why, len, "libcurl initialisation failed");
+		return 0;
+	}
+	ebuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, demo_discard);
+	if ((r = curl_easy_perform(c)) != CURLE_OK)
+		snprintf(why, len, "%s", ebuf[0] ? ebuf :
+		    curl_easy_strerror(r));
+	else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) !=
+	    CURLE_OK || code != 200)
+		snprintf(why, len, "HTTP status %ld", code);
+	curl_easy_cleanup(c);
+	return r == CURLE_OK && code == 200;
+}
+
+static void
+demo_banner(const struct conf *cf, const char *server, const char *dir,
+    const char *run, const struct demo_addr *https,
+    const struct demo_addr *http)
+{
+	char	 hs[DEMO_HOSTPORT_MAX], hp[DEMO_HOSTPORT_MAX], url[1100];
+	int	 port = cf->http_port;
+
+	demo_hostport(https, 0, hs, sizeof(hs));
+	demo_hostport(http, 0, hp, sizeof(hp));
+	snprintf(url, sizeof(url), "%s/acme/directory", cf->external_url);
+	printf("pica demo: ready (%s on https://%s and http://%s)\n\n"
+	    "ACME directory:   %s\n"
+	    "Root certificate: %s\n"
+	    "                  (also http://%s/roots.pem)\n"
+	    "Logs:             %s/error.log (%s), the programs' here\n\n"
+	    "The CA validates http-01 on port %d (acme.httpPort in\n"
+	    "%s/pica.json) of the name asked for, which the system resolver\n"
+	    "must point at the client; --standalone clients bind that port\n"
+	    "(port 80: as root).\n\n"
+	    "certbot:\n"
+	    "  REQUESTS_CA_BUNDLE=%s \\\n"
+	    "  certbot certonly -n --standalone --http-01-port %d \\\n"
+	    "    --server %s \\\n"
+	    "    --agree-tos -m you@example.test -d localhost \\\n"
+	    "    --config-dir %s/certbot --work-dir %s/certbot "
+	    "--logs-dir %s/certbot\n\n"
+	    "lego:\n"
+	    "  LEGO_CA_CERTIFICATES=%s \\\n"
+	    "  lego --server %s \\\n"
+	    "    --accept-tos --email you@example.test --http "
+	    "--http.port :%d \\\n"
+	    "    --domains localhost --path %s/lego run\n\n"
+	    "Stop with Ctrl-C.\n",
+	    server, hs, hp, url, cf->root, hp, run, server, port, dir,
+	    cf->root, port, url, dir, dir, dir, cf->root, url, port, dir);
+	fflush(stdout);
+}
+
+int
+cmd_demo(int argc, char **argv, const char *cfg)
+{
+	int		 rc = EXIT_FAILURE, ch, sig, ready = 0, url_port;
+	struct conf	*cf = NULL;
+	struct ca	*ca = NULL;
+	struct store	*st = NULL;
+	struct pica_err	 err;
+	struct demo_addr https, http;
+	struct demo_child kids[DEMO_N_PROGRAMS + 1];
+	struct demo_var	 vars[16];
+	struct timespec	 ts;
+	struct passwd	*pw;
+	struct group	*gr;
+	sigset_t	 set, oldmask;
+	const char	*server = "nginx", *dir_arg = DEMO_DIR, *why;
+	const char	*https_arg = DEMO_HTTPS, *http_arg = DEMO_HTTP;
+	const char	*libexec, *args[DEMO_MAX_ARGS];
+	char		*dir = NULL, *conf_path = NULL, *run = NULL;
+	char		*tmpdir = NULL;
+	char		*crt = NULL, *key = NULL, *tpl = NULL, *out = NULL;
+	char		*errlog = NULL, *pidfile = NULL, *spawn = NULL;
+	char		*websrv = NULL, *prog = NULL, *sock = NULL;
+	char		*names[DEMO_MAX_NAMES];
+	char		 hs[DEMO_HOSTPORT_MAX], hp[DEMO_HOSTPORT_MAX];
+	char		 host[DEMO_HOST_MAX + 2], user[600];
+	char		 rurl[DEMO_HOSTPORT_MAX + 32];
+	char		 name[64], hport[16], why_buf[CURL_ERROR_SIZE + 64];
+	size_t		 n_names = 0, n_kids = 0, nv = 0, i;
+	int64_t		 now, deadline, wait_ms;
+	int		 curl_init = 0, masked = 0;
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "https", required_argument, NULL, 'S' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	memset(kids, 0, sizeof(kids));
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			server = optarg;
+			break;
+		case 'S':
+			https_arg = optarg;
+			break;
+		case 'H':
+			http_arg = optarg;
+			break;
+		case 'h':
+			demo_usage(stdout);
+			rc = EXIT_SUCCESS;
+			goto out;
+		default:
+			demo_usage(stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1) {
+		demo_usage(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (argc == 1)
+		dir_arg = argv[0];
+	if (cfg != NULL) {
+		log_error("demo: the CA is DIR/pica.json: give DIR, not -c");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (strcmp(server, "nginx") != 0 && strcmp(server, "lighttpd") != 0) {
+		log_error("demo: --server: \"%s\" is neither nginx nor "
+		    "lighttpd", server);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (demo_parse_addr(https_arg, &https) == -1) {
+		log_error("demo: --https \"%s\" is not ADDR:PORT (IPv6: "
+		    "[ADDR]:PORT)", https_arg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (demo_parse_addr(http_arg, &http) == -1) {
+		log_error("demo: --http \"%s\" is not ADDR:PORT (IPv6: "
+		    "[ADDR]:PORT)", http_arg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((spawn = demo_which("spawn-fcgi")) == NULL ||
+	    (websrv = demo_which(server)) == NULL) {
+		log_error("demo: %s not found: install the Debian package %s",
+		    spawn == NULL ? "spawn-fcgi" : server,
+		    spawn == NULL ? "spawn-fcgi" : server);
+		goto out;
+	}
+
+	/* The CA: made on the first run. */
+	if ((conf_path = util_path_join(dir_arg, "pica.json")) == NULL)
+		goto oom;
+	if (access(conf_path, F_OK) == -1 &&
+	    demo_create_ca(dir_arg, &https, &http) == -1)
+		goto out;
+	if ((dir = realpath(dir_arg, NULL)) == NULL) {
+		log_error("demo: %s: %s", dir_arg, strerror(errno));
+		goto out;
+	}
+	if (!demo_safe_path(dir)) {
+		log_error("demo: %s: the web server's configuration cannot "
+		    "name this directory (use letters, digits and /._-+,=:~%%)",
+		    dir);
+		goto out;
+	}
+	free(conf_path);
+	if ((conf_path = util_path_join(dir, "pica.json")) == NULL ||
+	    (run = util_path_join(dir, "run")) == NULL ||
+	    (tmpdir = util_path_join(run, "tmp")) == NULL ||
+	    (crt = util_path_join(dir, "demo-tls.crt")) == NULL ||
+	    (key = util_path_join(dir, "demo-tls.key")) == NULL)
+		goto oom;
+	if (cmd_open(conf_path, 1, &cf, &ca, &st) == -1)
+		goto out;
+	if (cf->external_url == NULL) {
+		log_error("demo: %s: \"externalURL\" is required for the ACME "
+		    "server", conf_path);
+		goto out;
+	}
+	if (!demo_safe_path(cf->www_dir) || !demo_safe_path(cf->root)) {
+		log_error("demo: %s: the web server's configuration cannot "
+		    "name this directory (use letters, digits and /._-+,=:~%%)",
+		    cf->www_dir);
+		goto out;
+	}
+	demo_hostport(&https, 0, hs, sizeof(hs));
+	if (demo_url_host(cf->external_url, host, sizeof(host),
+	    &url_port) == -1)
+		host[0] = '\0';
+	else if (url_port != https.port)
+		log_warn("demo: externalURL %s (in %s) is not on the --https "
+		    "port %d: ACME clients follow externalURL",
+		    cf->external_url, conf_path, https.port);
+
+	/* The web server's certificate, from the CA itself. */
+	demo_add_name(names, &n_names, "localhost");
+	demo_add_name(names, &n_names, "127.0.0.1");
+	demo_host(&https, 0, hp, sizeof(hp));
+	demo_add_name(names, &n_names, hp);
+	if (host[0] != '\0')
+		demo_add_name(names, &n_names, host);
+	if (!demo_tls_usable(ca, crt, key, names, n_names, &why)) {
+		log_info("demo: the web server's certificate %s is %s: "
+		    "issuing it", crt, why);
+		if (demo_tls_issue(ca, st, crt, key, names, n_names) == -1)
+			goto out;
+	}
+	/* Keys and store stay closed in the children. */
+	cmd_close(NULL, ca, st);
+	ca = NULL;
+	st = NULL;
+
+	/* The run directory and the web server's configuration. */
+	if (util_mkdirs(tmpdir, 0750, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	snprintf(name, sizeof(name), "%s.pid", server);
+	if ((errlog = util_path_join(run, "error.log")) == NULL ||
+	    (pidfile = util_path_join(run, name)) == NULL)
+		goto oom;
+	snprintf(name, sizeof(name), "%s.conf", server);
+	if ((out = util_path_join(run, name)) == NULL)
+		goto oom;
+	snprintf(name, sizeof(name), "%s.conf.in", server);
+	if ((tpl = util_path_join(demo_env_dir("PICA_TEMPLATE_DIR",
+	    PICA_TEMPLATE_DIR), name)) == NULL ||
+	    (sock = util_path_join(run, "acme-directory.sock")) == NULL)
+		goto oom;
+	if (demo_busy(sock)) {
+		log_error("demo: %s answers: another pica demo runs in %s",
+		    sock, dir);
+		goto out;
+	}
+	/*
+	 * The web server's workers run as the user who started the demo,
+	 * like the programs, so that the 0660 sockets let them in.
+	 */
+	user[0] = '\0';
+	if (geteuid() == 0 && strcmp(server, "nginx") == 0 &&
+	    (pw = getpwuid(geteuid())) != NULL &&
+	    (gr = getgrgid(getegid())) != NULL)
+		snprintf(user, sizeof(user), "user %s %s;", pw->pw_name,
+		    gr->gr_name);
+	demo_hostport(&https, 1, hs, sizeof(hs));
+	demo_hostport(&http, 1, hp, sizeof(hp));
+	snprintf(host, sizeof(host), http.v6 ? "[%s]" : "%s", http.host);
+	snprintf(hport, sizeof(hport), "%d", http.port);
+	vars[nv++] = (struct demo_var){ "TEMPLATE", tpl };
+	vars[nv++] = (struct demo_var){ "USER", user };
+	vars[nv++] = (struct demo_var){ "HTTPS_LISTEN", hs };
+	vars[nv++] = (struct demo_var){ "HTTP_LISTEN", hp };
+	vars[nv++] = (struct demo_var){ "HTTP_HOST", host };
+	vars[nv++] = (struct demo_var){ "HTTP_PORT", hport };
+	vars[nv++] = (struct demo_var){ "TLS_CERT", crt };
+	vars[nv++] = (struct demo_var){ "TLS_KEY", key };
+	vars[nv++] = (struct demo_var){ "WWW", cf->www_dir };
+	vars[nv++] = (struct demo_var){ "RUNDIR", run };
+	vars[nv++] = (struct demo_var){ "TMPDIR", tmpdir };
+	vars[nv++] = (struct demo_var){ "PIDFILE", pidfile };
+	vars[nv++] = (struct demo_var){ "ERROR_LOG", errlog };
+	if (demo_render(tpl, out, vars, nv, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+
+	/* The programs, then the web server in front of them. */
+	libexec = demo_env_dir("PICA_LIBEXEC_DIR", PICA_LIBEXEC_DIR);
+	for (i = 0; demo_programs[i] != NULL; i++) {
+		free(prog);
+		free(sock);
+		prog = sock = NULL;
+		snprintf(name, sizeof(name), "%s.sock", demo_programs[i]);
+		prog = util_path_join(libexec, demo_programs[i]);
+		if (prog == NULL || (sock = util_path_join(run, name)) == NULL)
+			goto oom;
+		if (access(prog, X_OK) == -1) {
+			log_error("demo: %s: %s (set PICA_LIBEXEC_DIR)", prog,
+			    strerror(errno));
+			goto out;
+		}
+		args[0] = spawn;
+		args[1] = "-n";
+		args[2] = "-s";
+		args[3] = sock;
+		args[4] = "-M";
+		args[5] = "0660";
+		args[6] = "--";
+		args[7] = prog;
+		args[8] = "-c";
+		args[9] = conf_path;
+		args[10] = NULL;
+		demo_child_set(&kids[n_kids++], demo_programs[i], 0, args);
+	}
+	if (strcmp(server, "nginx") == 0) {
+		args[0] = websrv;
+		args[1] = "-p";
+		args[2] = run;
+		args[3] = "-e";
+		args[4] = errlog;
+		args[5] = "-c";
+		args[6] = out;
+		args[7] = NULL;
+	} else {
+		args[0] = websrv;
+		args[1] = "-D";
+		args[2] = "-f";
+		args[3] = out;
+		args[4] = NULL;
+	}
+	demo_child_set(&kids[n_kids], server, 1, args);
+	kids[n_kids++].log = errlog;
+
+	/* Signals are taken with sigtimedwait, between two checks. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1) {
+		log_error("demo: sigprocmask: %s", strerror(errno));
+		goto out;
+	}
+	masked = 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("demo: libcurl initialisation failed");
+		goto out;
+	}
+	curl_init = 1;
+	now = demo_now();
+	for (i = 0; i < n_kids; i++)
+		if (demo_spawn(&kids[i], &oldmask, now) == -1)
+			goto stop;
+	demo_hostport(&https, 0, hs, sizeof(hs));
+	snprintf(rurl, sizeof(rurl), "https://%s/acme/directory", hs);
+	log_info("demo: %s and %zu programs started; waiting for %s", server,
+	    n_kids - 1, rurl);
+	deadline = now + DEMO_READY_MS;
+	why_buf[0] = '\0';
+	for (;;) {
+		now = demo_now();
+		wait_ms = ready ? 60000 : DEMO_CHECK_MS;
+		for (i = 0; i < n_kids; i++)
+			if (kids[i].pending &&
+			    kids[i].restart_at - now < wait_ms)
+				wait_ms = kids[i].restart_at > now ?
+				    kids[i].restart_at - now : 0;
+		ts.tv_sec = (time_t)(wait_ms / 1000);
+		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+			log_info("demo: %s: stopping", strsignal(sig));
+			rc = EXIT_SUCCESS;
+			break;
+		}
+		now = demo_now();
+		if (demo_reap(kids, n_kids, now, 0) == -1)
+			break;
+		for (i = 0; i < n_kids; i++)
+			if (kids[i].pending && kids[i].restart_at <= now &&
+			    demo_spawn(&kids[i], &oldmask, now) == -1)
+				goto stop;
+		if (ready)
+			continue;
+		if (demo_ready(rurl, cf->root, why_buf, sizeof(why_buf))) {
+			ready = 1;
+			demo_banner(cf, server, dir, run, &https, &http);
+		} else if (now >= deadline) {
+			log_error("demo: %s does not answer after %d s: %s",
+			    rurl, DEMO_READY_MS / 1000, why_buf);
+			break;
+		}
+	}
+stop:
+	demo_stop(kids, n_kids, &set);
+	goto out;
+oom:
+	log_error("demo: out of memory");
+out:
+	if (curl_init)
+		curl_global_cleanup();
+	if (masked)
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	for (i = 0; i < n_kids; i++)
+		demo_child_free(&kids[i]);
+	for (i = 0; i < n_names; i++)
+		free(names[i]);
+	cmd_close(cf, ca, st);
+	free(dir);
+	free(conf_path);
+	free(run);
+	free(tmpdir);
+	free(crt);
+	free(key);
+	free(tpl);
+	free(out);
+	free(errlog);
+	free(pidfile);
+	free(spawn);
+	free(websrv);
+	free(prog);
+	free(sock);
+	return rc;
+}
