@@ -36,6 +36,9 @@ struct acme {
 	struct ca	*ca;
 	char		*base;		/* externalURL + "/acme" */
 	int		 store_panic;	/* exit after this request */
+	char		 request_id[40];	/* for the log */
+	char		*account_id;	/* of the request, once known */
+	int64_t		 retry_after;	/* with a rateLimited problem */
 
 	/* Work for after the response: a challenge to validate. */
 	char		*pending_chall;
@@ -108,6 +111,9 @@ void	 acme_post_close(struct acme_post *);
 void	 acme_problem(struct acme *, struct http_resp *,
 	    const struct pica_err *);
 
+/* A window length as Go prints it ("3h0m0s"), for messages. */
+const char	*acme_window_text(int64_t sec);
+
 /* The problem document for err, as stored on a challenge or an order. */
 json_t	*acme_problem_doc(const struct pica_err *);
 
@@ -130,6 +136,16 @@ int	 acme_obj_put(struct store_txn *, int table, const char *id,
 	    json_t *obj, int exclusive);
 int	 acme_obj_get(struct store_txn *, int table, const char *id,
 	    json_t **out);
+
+/*
+ * Count one event of kind for subject in a fixed window of window
+ * seconds: ACME_RATE_LIMITED (and when the window ends) once limit are
+ * in it.  limit 0 counts nothing.
+ */
+#define ACME_RATE_LIMITED	103
+int	 acme_rate_take(struct store_txn *, const char *kind,
+	    const char *subject, int64_t limit, int64_t window,
+	    int64_t *retry_after);
 
 /* Read one ACME object in a transaction of its own. */
 int	 acme_load(struct acme *, int table, const char *id, json_t **out);

@@ -78,6 +78,8 @@ acme_account_view(struct acme *a, const char *id, json_t *acct)
 #define ACME_BAD_EAB	102
 
 struct acme_new_account {
+	struct acme	*a;
+	const char	*ip;		/* the client's address */
 	struct acme_post *p;
 	char		 id[32];
 	json_t		*acct;		/* out */
@@ -139,6 +141,9 @@ acme_new_account_fn(struct store_txn *t, void *arg)
 	if (n->eab_missing)
 		return ACME_NEED_EAB;
 	if (n->eab != NULL && (r = acme_eab_check(t, n, &k)) != 0)
+		goto out;
+	if ((r = acme_rate_take(t, "account", n->ip, n->a->conf->rl_accounts_n,
+	    n->a->conf->rl_accounts_window, &n->a->retry_after)) != 0)
 		goto out;
 	acme_new_id(n->id);
 	n->acct = json_pack("{s:s, s:O, s:b, s:O, s:s, s:I}",
@@ -246,7 +251,16 @@ acme_new_account(struct acme *a, struct http_req *req, struct http_resp *resp)
 	if (v != NULL)
 		n.eab = &eab;
 	n.p = &p;
+	n.a = a;
+	n.ip = req->remote_addr[0] != '\0' ? req->remote_addr : "unknown";
 	r = store_run(a->store, acme_new_account_fn, &n);
+	if (r == ACME_RATE_LIMITED) {
+		pica_err_set(&err, PICA_E_RATELIMITED, "too many new accounts "
+		    "from %s: at most %lld in %s", n.ip,
+		    (long long)a->conf->rl_accounts_n,
+		    acme_window_text(a->conf->rl_accounts_window));
+		goto fail;
+	}
 	if (r == STORE_NOTFOUND) {
 		pica_err_set(&err, PICA_E_NOACCOUNT, "no account for this key");
 		goto fail;

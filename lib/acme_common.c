@@ -12,6 +12,7 @@
 #include "acme.h"
 #include "ca.h"
 #include "conf.h"
+#include "duration.h"
 #include "jws.h"
 #include "log.h"
 #include "rec.h"
@@ -94,6 +95,7 @@ acme_close(struct acme *a)
 	conf_free(a->conf);
 	free(a->base);
 	free(a->pending_chall);
+	free(a->account_id);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -108,8 +110,23 @@ static int
 acme_main_handle(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct acme_main_args	*m = arg;
+	struct acme		*a = m->a;
+	const char		*rid = http_param(req, "REQUEST_ID");
+	unsigned char		 raw[8];
+	char			*hex;
 
-	(void)m->handler(m->a, req, resp);
+	/* nginx's $request_id when it sends one, else one of our own. */
+	if (rid != NULL && rid[0] != '\0')
+		snprintf(a->request_id, sizeof(a->request_id), "%.32s", rid);
+	else if (RAND_bytes(raw, sizeof(raw)) == 1 &&
+	    (hex = util_hex(raw, sizeof(raw))) != NULL) {
+		snprintf(a->request_id, sizeof(a->request_id), "%s", hex);
+		free(hex);
+	}
+	free(a->account_id);
+	a->account_id = NULL;
+	a->retry_after = 0;
+	(void)m->handler(a, req, resp);
 	/* The store needs recovery: answer, then exit to be restarted. */
 	return m->a->store_panic ? HTTP_EXIT : 0;
 }
@@ -178,23 +195,38 @@ acme_problem(struct acme *a, struct http_resp *resp,
 {
 	size_t		 i;
 	int		 status = 500;
+	const char	*type = "serverInternal";
 	json_t		*doc;
 
 	for (i = 0; i < sizeof(acme_problems) / sizeof(acme_problems[0]); i++)
 		if (acme_problems[i].code == err->code) {
 			status = acme_problems[i].status;
+			type = acme_problems[i].type;
 			break;
 		}
-	if (status == 500)
-		log_error("%s", err->msg);
+	/* One line per failed request, with what ties it to the client. */
+	(status >= 500 ? log_error : log_info)("request %s account %s: %d %s: "
+	    "%s", a->request_id[0] ? a->request_id : "-",
+	    a->account_id ? a->account_id : "-", status, type, err->msg);
 	if (err->code == PICA_E_METHOD)
 		http_header(resp, "Allow", "POST");
 	if (err->code == PICA_E_RATELIMITED)
-		http_header(resp, "Retry-After", "60");
+		http_header(resp, "Retry-After", "%lld",
+		    (long long)(a->retry_after > 0 ? a->retry_after : 60));
 	doc = acme_problem_doc(err);
 	http_json(resp, status, "application/problem+json", doc);
 	json_decref(doc);
 	acme_common_headers(a, resp);
+}
+
+const char *
+acme_window_text(int64_t sec)
+{
+	/* For error messages of a one-threaded program. */
+	static char	 buf[32];
+
+	duration_format(sec, buf, sizeof(buf));
+	return buf;
 }
 
 void
@@ -449,6 +481,8 @@ acme_post_open(struct acme *a, struct http_req *req, struct http_resp *resp,
 		p->account = l.account;
 		l.account = NULL;
 		p->account_id = xstrdup(id);
+		free(a->account_id);
+		a->account_id = xstrdup(id);
 		if (strcmp(json_string_value(json_object_get(p->account,
 		    "status")), "valid") != 0) {
 			pica_err_set(&err, PICA_E_UNAUTHORIZED, "account is %s",
@@ -542,4 +576,36 @@ acme_load(struct acme *a, int table, const char *id, json_t **out)
 	else
 		json_decref(l.obj);
 	return r;
+}
+
+int
+acme_rate_take(struct store_txn *t, const char *kind, const char *subject,
+    int64_t limit, int64_t window, int64_t *retry_after)
+{
+	char		 key[300];
+	uint64_t	 n;
+	int64_t		 now = (int64_t)time(NULL), idx;
+	int		 r;
+
+	if (limit <= 0)
+		return 0;
+	idx = now / window;
+	snprintf(key, sizeof(key), "rl:%s:%s:%lld", kind, subject,
+	    (long long)idx);
+	if ((r = store_counter_get(t, key, &n)) != 0)
+		return r;
+	if (n >= (uint64_t)limit) {
+		*retry_after = (idx + 1) * window - now;
+		return ACME_RATE_LIMITED;
+	}
+	if ((r = store_counter_next(t, key, &n)) != 0)
+		return r;
+	/* The first use of a window ends the one before it. */
+	if (n == 1) {
+		snprintf(key, sizeof(key), "rl:%s:%s:%lld", kind, subject,
+		    (long long)(idx - 1));
+		if ((r = store_counter_del(t, key)) != 0 && r != STORE_NOTFOUND)
+			return r;
+	}
+	return 0;
 }

@@ -176,6 +176,9 @@ acme_new_order_fn(struct store_txn *t, void *arg)
 
 	json_decref(n->order);
 	n->order = NULL;
+	if ((r = acme_rate_take(t, "order", n->account, cf->rl_orders_n,
+	    cf->rl_orders_window, &n->a->retry_after)) != 0)
+		return r;
 	if ((r = acme_obj_get(t, STORE_ACCOUNTS, n->account, &acct)) != 0)
 		return r;
 	authzs = json_array();
@@ -487,7 +490,14 @@ acme_new_order(struct acme *a, struct http_req *req, struct http_resp *resp)
 	if ((r = store_run(a->store, acme_new_order_fn, &n)) != 0) {
 		if (r == STORE_PANIC)
 			a->store_panic = 1;
-		pica_err_set(&err, PICA_E_INTERNAL, "store failure (new order)");
+		if (r == ACME_RATE_LIMITED)
+			pica_err_set(&err, PICA_E_RATELIMITED, "too many new "
+			    "orders for this account: at most %lld in %s",
+			    (long long)a->conf->rl_orders_n,
+			    acme_window_text(a->conf->rl_orders_window));
+		else
+			pica_err_set(&err, PICA_E_INTERNAL, "store failure "
+			    "(new order)");
 		goto fail;
 	}
 	v = acme_order_view(a, n.id, n.order);

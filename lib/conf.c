@@ -199,6 +199,34 @@ conf_get_dur(struct conf_ctx *c, json_t *obj, const char *prefix,
 	return 0;
 }
 
+/* A rate "N/DURATION" ("300/3h"); "0/1h" turns the limit off. */
+static int
+conf_get_rate(struct conf_ctx *c, json_t *obj, const char *prefix,
+    const char *name, int64_t *n, int64_t *window)
+{
+	json_t		*v;
+	const char	*s, *slash;
+	char		*end, key[256];
+	long long	 count;
+	int64_t		 sec;
+
+	if ((v = json_object_get(obj, name)) == NULL)
+		return 0;
+	conf_key(key, sizeof(key), prefix, name);
+	if (!json_is_string(v) ||
+	    (slash = strchr(s = json_string_value(v), '/')) == NULL)
+		return conf_fail(c, key, "must be \"COUNT/DURATION\", such as "
+		    "\"300/3h\"");
+	count = strtoll(s, &end, 10);
+	if (end != slash || count < 0 || count > 1000000000 ||
+	    duration_parse_sec(slash + 1, &sec) == -1 || sec <= 0)
+		return conf_fail(c, key, "bad rate \"%s\" (COUNT/DURATION, "
+		    "such as \"300/3h\")", s);
+	*n = count;
+	*window = sec;
+	return 0;
+}
+
 /* An array of non-empty strings (a lone string is taken as one). */
 static int
 conf_get_strs(struct conf_ctx *c, json_t *obj, const char *prefix,
@@ -394,7 +422,10 @@ conf_read_acme(struct conf_ctx *c, struct conf *cf, json_t *acme)
 {
 	static const char *const keys[] = { "profiles", "defaultProfile",
 	    "challenges", "httpPort", "tlsPort", "resolver", "eabRequired",
-	    NULL };
+	    "rateLimits", NULL };
+	static const char *const rlkeys[] = { "ordersPerAccount",
+	    "accountsPerIP", NULL };
+	json_t		*rl;
 	static const char *const known_challenges[] = { "http-01", "dns-01",
 	    "tls-alpn-01", NULL };
 	json_t		*profiles, *v;
@@ -403,6 +434,13 @@ conf_read_acme(struct conf_ctx *c, struct conf *cf, json_t *acme)
 	size_t		 i, j;
 
 	if (conf_check_keys(c, acme, "acme", keys) == -1 ||
+	    conf_get_obj(c, acme, "acme", "rateLimits", &rl) == -1 ||
+	    (rl != NULL && (conf_check_keys(c, rl, "acme.rateLimits",
+	    rlkeys) == -1 ||
+	    conf_get_rate(c, rl, "acme.rateLimits", "ordersPerAccount",
+	    &cf->rl_orders_n, &cf->rl_orders_window) == -1 ||
+	    conf_get_rate(c, rl, "acme.rateLimits", "accountsPerIP",
+	    &cf->rl_accounts_n, &cf->rl_accounts_window) == -1)) ||
 	    conf_get_obj(c, acme, "acme", "profiles", &profiles) == -1 ||
 	    conf_get_str(c, acme, "acme", "defaultProfile",
 	    &cf->default_profile) == -1 ||
@@ -640,6 +678,11 @@ conf_parse(const char *path, const char *text, struct conf **out,
 	cf->http_port = 80;
 	cf->tls_port = 443;
 	cf->ocsp_validity = 24 * 3600;
+	/* Generous for a LAN; they stop a client stuck in a loop. */
+	cf->rl_orders_n = 300;
+	cf->rl_orders_window = 3 * 3600;
+	cf->rl_accounts_n = 50;
+	cf->rl_accounts_window = 3 * 3600;
 
 	doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL) {

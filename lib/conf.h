@@ -59,6 +59,11 @@ struct conf {
 	int		 tls_port;
 	char		*resolver;	/* host:port, NULL for the system one */
 	int		 eab_required;
+	/* acme.rateLimits: at most N per window; N 0 turns a limit off. */
+	int64_t		 rl_orders_n;		/* new orders per account */
+	int64_t		 rl_orders_window;	/* seconds */
+	int64_t		 rl_accounts_n;		/* new accounts per IP */
+	int64_t		 rl_accounts_window;
 
 	char		*ocsp_cert;
 	char		*ocsp_key;

@@ -1434,6 +1434,22 @@ store_counter_next(struct store_txn *t, const char *name, uint64_t *v)
 	return 0;
 }
 
+int
+store_counter_del(struct store_txn *t, const char *name)
+{
+	DB	*db = t->st->db[SDB_COUNTERS];
+	DBT	 key;
+	int	 ret;
+
+	dbt_in(&key, name, strlen(name));
+	if ((ret = db->del(db, t->txn, &key, 0)) != 0) {
+		if (ret == DB_NOTFOUND)
+			return STORE_NOTFOUND;
+		return store_txn_err(t, ret, "counters.db: del");
+	}
+	return 0;
+}
+
 /* --- the ACME tables --------------------------------------------------- */
 
 static DB *

@@ -132,6 +132,8 @@ int	 store_cert_set_revoked(struct store *, const unsigned char *serial,
  */
 int	 store_counter_next(struct store_txn *, const char *name, uint64_t *);
 int	 store_counter_get(struct store_txn *, const char *name, uint64_t *);
+/* Remove a counter (rate-limit windows that are over). */
+int	 store_counter_del(struct store_txn *, const char *name);
 
 /*
  * The ACME tables.  Their records are rec.h blobs whose layout belongs to

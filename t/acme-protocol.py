@@ -264,6 +264,17 @@ def main_eab(kid, hmac_key):
     c.kid = r.headers.get("Location")
     r = c.post(c.kid, None)
     ok(r.status_code == 200, "the bound account works", r.text)
+    # acme.rateLimits.ordersPerAccount is 2/1h in this phase.
+    for i in range(2):
+        r = c.post(d["newOrder"], {"identifiers": [
+            {"type": "dns", "value": "rl%d.localhost" % i}]})
+        ok(r.status_code == 201, "order %d within the rate limit" % (i + 1),
+           r.text)
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "rl3.localhost"}]})
+    good, name, why = problem(r, "rateLimited", 429)
+    retry = int(r.headers.get("Retry-After", "0"))
+    ok(good and 0 < retry <= 3600, name + " with Retry-After %d" % retry, why)
     c2 = Client()
     r = c2.post(d["newAccount"], {"termsOfServiceAgreed": True,
                 "externalAccountBinding": eab_binding(c2, kid, hmac_key,

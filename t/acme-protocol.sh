@@ -33,7 +33,8 @@ wait "$demo" 2>/dev/null
 [ $st -eq 0 ] || sed 's/^/# demo: /' "$tmp/demo.log" | tail -40
 
 # The same CA, now requiring External Account Binding.
-edit_config "$tmp/ca/pica.json" "c['acme']['eabRequired'] = True"
+edit_config "$tmp/ca/pica.json" "c['acme']['eabRequired'] = True
+c['acme']['rateLimits'] = {'ordersPerAccount': '2/1h'}"
 out=$(PICA_CONFIG=$tmp/ca/pica.json "$PICA" eab add --name "protocol test")
 kid=$(printf '%s\n' "$out" | sed -n 's/^kid: *//p')
 hmac=$(printf '%s\n' "$out" | sed -n 's/^hmac key: *//p')

@@ -1,0 +1,181 @@
+#!/bin/sh
+# pica demo end to end with lego: http-01, tls-alpn-01 and dns-01 (a
+# wildcard too) for DNS names, http-01 for an IP identifier (RFC 8738),
+# a forced renewal.  Test names resolve to 127.0.0.1 for the CA through
+# acme.resolver pointing at pebble-challtestsrv, which also holds the
+# TXT records lego's exec provider sets for dns-01.
+. "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
+export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
+
+for prog in lego pebble-challtestsrv spawn-fcgi curl openssl; do
+	if ! command -v "$prog" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $prog not installed"
+		exit 0
+	fi
+done
+if ! PATH=$PATH:/usr/sbin:/sbin command -v nginx >/dev/null 2>&1; then
+	echo "1..0 # SKIP nginx not installed"
+	exit 0
+fi
+# Everything is on loopback: no proxy may stand in between.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY='*' no_proxy='*'
+
+plan 22
+
+# Free loopback ports, all held at once so that they differ: HTTPS,
+# plain HTTP, http-01, tls-alpn-01, mock DNS, its management API.
+set -- $(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+https_port=$1 http_port=$2 chall_port=$3 tls_port=$4 dns_port=$5 mgmt_port=$6
+ca=$tmp/ca
+dir_url=https://127.0.0.1:$https_port/acme/directory
+root=$ca/certs/root.pem
+inter=$ca/certs/intermediate.pem
+
+# 1. The CA, validating on our ports and resolving through the mock DNS.
+"$PICA" init "$ca" --name "Test" --dns localhost \
+	--url "https://127.0.0.1:$https_port" \
+	--http-url "http://127.0.0.1:$http_port" >"$tmp/init.out" 2>&1 &&
+edit_config "$ca/pica.json" "
+a = c.setdefault('acme', {})
+a['httpPort'] = $chall_port
+a['tlsPort'] = $tls_port
+a['resolver'] = '127.0.0.1:$dns_port'"
+ok $? "CA made: httpPort $chall_port, tlsPort $tls_port, resolver :$dns_port"
+export PICA_CONFIG=$ca/pica.json
+
+# 2. The mock DNS: every A query is 127.0.0.1, TXT records set by API.
+start_bg pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+	-dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+	-management "127.0.0.1:$mgmt_port" >"$tmp/challtest.out" 2>&1
+chall_pid=$bg_pid
+i=0
+until curl -s -o /dev/null -d '{"host":"probe.test.","value":"x"}' \
+    "http://127.0.0.1:$mgmt_port/set-txt"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || break
+	sleep 0.1
+done
+ok $? "pebble-challtestsrv answers on its management port"
+
+# 3. The demo under nginx.
+start_bg "$PICA" demo "$ca" --server nginx \
+	--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
+	>"$tmp/demo.out" 2>"$tmp/demo.err"
+demo_pid=$bg_pid
+i=0
+until curl -sf --cacert "$root" -o /dev/null "$dir_url"; do
+	i=$((i + 1))
+	if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
+		sed 's/^/#   /' "$tmp/demo.err"
+		break
+	fi
+	sleep 0.2
+done
+grep -q '^pica demo: ready' "$tmp/demo.out" ||
+	{ sleep 1; grep -q '^pica demo: ready' "$tmp/demo.out"; }
+ok $? "the directory answers, the demo says ready"
+
+# lego's dns-01 exec provider: $1 present|cleanup, $2 fqdn, $3 value.
+cat >"$tmp/dnsexec.sh" <<EOF
+#!/bin/sh
+case "\$1" in
+present) curl -s -d "{\"host\":\"\$2\",\"value\":\"\$3\"}" \
+	http://127.0.0.1:$mgmt_port/set-txt ;;
+cleanup) curl -s -d "{\"host\":\"\$2\"}" \
+	http://127.0.0.1:$mgmt_port/clear-txt ;;
+esac
+EOF
+chmod +x "$tmp/dnsexec.sh"
+
+# lg DIR ARGS...: lego with its state in $tmp/DIR, its output in
+# $tmp/DIR.out (the last lines shown when it fails).
+lg() {
+	d=$1
+	shift
+	LEGO_CA_CERTIFICATES=$root EXEC_PATH=$tmp/dnsexec.sh \
+	EXEC_PROPAGATION_TIMEOUT=10 EXEC_POLLING_INTERVAL=1 \
+	timeout 60 lego --server "$dir_url" --accept-tos \
+		--email ops@example.test --path "$tmp/$d" "$@" \
+		>"$tmp/$d.out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		diag "lego $*: exit status $rc"
+		sed 's/^/#   /' "$tmp/$d.out" | tail -15
+	fi
+	return $rc
+}
+
+# The SANs of a PEM certificate, sorted, comma-separated.
+sans() {
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null |
+		sed 1d | tr ',' '\n' | sed 's/^ *//; /^$/d' | sort |
+		paste -sd, -
+}
+
+# check DIR FILE WANT-SANS WHAT: the leaf verifies, its SANs are WANT.
+check() {
+	crt=$tmp/$1/certificates/$2.crt
+	openssl verify -CAfile "$root" -untrusted "$inter" "$crt" \
+		>"$tmp/verify.out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/verify.out"
+	ok $rc "$4: openssl verify accepts it"
+	is "$(sans "$crt")" "$3" "$4: the SANs are $3"
+}
+
+# 4. http-01 for a DNS name.
+lg lego-http --http --http.port "127.0.0.1:$chall_port" \
+	--domains a.test run
+ok $? "http-01: lego run -d a.test"
+check lego-http a.test "DNS:a.test" "http-01"
+
+# 5. tls-alpn-01.
+lg lego-tls --tls --tls.port "127.0.0.1:$tls_port" --domains b.test run
+ok $? "tls-alpn-01: lego run -d b.test"
+check lego-tls b.test "DNS:b.test" "tls-alpn-01"
+
+# 6. dns-01 through the exec provider, a wildcard and its base name.
+lg lego-dns --dns exec --dns.resolvers "127.0.0.1:$dns_port" \
+	--dns.disable-cp --domains '*.wild.test' --domains wild.test run
+ok $? "dns-01: lego run -d '*.wild.test' -d wild.test"
+check lego-dns _.wild.test "DNS:*.wild.test,DNS:wild.test" "dns-01"
+
+# 7. An IP identifier (RFC 8738) with http-01.
+lg lego-ip --http --http.port "127.0.0.1:$chall_port" \
+	--domains 127.0.0.1 run
+ok $? "IP identifier: lego run -d 127.0.0.1 (http-01)"
+check lego-ip 127.0.0.1 "IP Address:127.0.0.1" "IP identifier"
+
+# 8. A forced renewal gives a new certificate.
+serial=$(pem_serial "$tmp/lego-http/certificates/a.test.crt")
+lg lego-http --http --http.port "127.0.0.1:$chall_port" \
+	--domains a.test renew --days 10000 --no-random-sleep
+ok $? "lego renew --days 10000 -d a.test"
+serial2=$(pem_serial "$tmp/lego-http/certificates/a.test.crt")
+[ -n "$serial2" ] && [ "$serial2" != "$serial" ]
+ok $? "the renewed certificate has a new serial"
+check lego-http a.test "DNS:a.test" "renewed"
+like "$("$PICA" show "$serial2" 2>&1)" 'Status: +good' \
+	"the store knows the renewed certificate, good"
+
+# 9. Stop the demo and the mock DNS by their PIDs.
+kill -TERM "$demo_pid"
+i=0
+while kill -0 "$demo_pid" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+wait "$demo_pid"
+ok $? "the demo stops on SIGTERM with status 0"
+t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
+kill -TERM "$chall_pid"
+wait "$chall_pid" 2>/dev/null
+t_pids=$(echo "$t_pids" | sed "s/ $chall_pid\$//; s/ $chall_pid / /")
+is "$(pgrep -af "$ca")" "" "no process of the demo is left"
+done_testing
