@@ -79,7 +79,7 @@ acme_directory(struct acme *a, struct http_req *req, struct http_resp *resp)
 	    "meta", meta);
 	http_json(resp, 200, "application/json", doc);
 	json_decref(doc);
-	http_header(resp, "Link", "<%s/directory>;rel=\"index\"", a->base);
+	acme_common_headers(a, resp);
 	return 0;
 }
 

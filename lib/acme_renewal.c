@@ -120,6 +120,7 @@ acme_renewal_info(struct acme *a, struct http_req *req,
 	http_json(resp, 200, "application/json", doc);
 	json_decref(doc);
 	http_header(resp, "Retry-After", "%d", ACME_RENEWAL_RETRY);
+	acme_common_headers(a, resp);
 	cert_rec_free(&rec);
 	return 0;
 fail:

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -400,6 +402,29 @@ conf_add_profile(struct conf *cf, const char *name, char *path)
 	return 0;
 }
 
+/* acme.resolver: an IPv4 DNS server, "ADDR" or "ADDR:PORT". */
+static int
+conf_check_resolver(struct conf_ctx *c, const char *s)
+{
+	char		 addr[64];
+	const char	*colon = strchr(s, ':');
+	unsigned char	 bin[4];
+	char		*end;
+	long		 port = 53;
+
+	if (strlen(s) >= sizeof(addr))
+		return conf_fail(c, "acme.resolver", "too long");
+	snprintf(addr, sizeof(addr), "%.*s", colon ? (int)(colon - s) :
+	    (int)strlen(s), s);
+	if (colon != NULL)
+		port = strtol(colon + 1, &end, 10);
+	if (inet_pton(AF_INET, addr, bin) != 1 ||
+	    (colon != NULL && (*end != '\0' || port < 1 || port > 65535)))
+		return conf_fail(c, "acme.resolver", "\"%s\" is not "
+		    "ADDR[:PORT] of an IPv4 DNS server", s);
+	return 0;
+}
+
 /* A profile name goes into URLs and file names: keep it plain. */
 static int
 conf_profile_name_ok(const char *name)
@@ -449,6 +474,8 @@ conf_read_acme(struct conf_ctx *c, struct conf *cf, json_t *acme)
 	    conf_get_str(c, acme, "acme", "resolver", &cf->resolver) == -1 ||
 	    conf_get_bool(c, acme, "acme", "eabRequired",
 	    &cf->eab_required) == -1)
+		return -1;
+	if (cf->resolver != NULL && conf_check_resolver(c, cf->resolver) == -1)
 		return -1;
 	if (json_object_get(acme, "challenges") != NULL) {
 		conf_free_strs(cf->challenges, cf->n_challenges);

@@ -100,11 +100,11 @@ lg() {
 	shift
 	LEGO_CA_CERTIFICATES=$root EXEC_PATH=$tmp/dnsexec.sh \
 	EXEC_PROPAGATION_TIMEOUT=10 EXEC_POLLING_INTERVAL=1 \
-	timeout 60 lego --server "$dir_url" --accept-tos \
+	EXEC_SEQUENCE_INTERVAL=1 timeout 60 lego --server "$dir_url" --accept-tos \
 		--email ops@example.test --path "$tmp/$d" "$@" \
 		>"$tmp/$d.out" 2>&1
 	rc=$?
-	if [ $rc -ne 0 ]; then
+	if [ $rc -ne 0 ] && [ -z "${lg_quiet:-}" ]; then
 		diag "lego $*: exit status $rc"
 		sed 's/^/#   /' "$tmp/$d.out" | tail -15
 	fi
@@ -146,11 +146,26 @@ lg lego-dns --dns exec --dns.resolvers "127.0.0.1:$dns_port" \
 ok $? "dns-01: lego run -d '*.wild.test' -d wild.test"
 check lego-dns _.wild.test "DNS:*.wild.test,DNS:wild.test" "dns-01"
 
-# 7. An IP identifier (RFC 8738) with http-01.
-lg lego-ip --http --http.port "127.0.0.1:$chall_port" \
+# 7. An IP identifier (RFC 8738) with http-01.  lego 4.9 sends every
+# --domains value as a "dns" identifier (the "ip" type came in a later
+# lego); pica rightly refuses a dns identifier that is an IP address.
+# Then the three checks are skipped, saying why; a lego that sends "ip"
+# gets them run.
+lg_quiet=1 lg lego-ip --http --http.port "127.0.0.1:$chall_port" \
 	--domains 127.0.0.1 run
-ok $? "IP identifier: lego run -d 127.0.0.1 (http-01)"
-check lego-ip 127.0.0.1 "IP Address:127.0.0.1" "IP identifier"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'rejectedIdentifier :: DNS name "127\.0\.0\.1"' \
+    "$tmp/lego-ip.out"; then
+	why="this lego sends 127.0.0.1 as a dns identifier, not ip (RFC 8738)"
+	for what in "lego run -d 127.0.0.1" "openssl verify" "SANs"; do
+		t_n=$((t_n + 1))
+		echo "ok $t_n # SKIP IP identifier: $what: $why"
+	done
+else
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/lego-ip.out" | tail -15
+	ok $rc "IP identifier: lego run -d 127.0.0.1 (http-01)"
+	check lego-ip 127.0.0.1 "IP Address:127.0.0.1" "IP identifier"
+fi
 
 # 8. A forced renewal gives a new certificate.
 serial=$(pem_serial "$tmp/lego-http/certificates/a.test.crt")

@@ -119,7 +119,16 @@ class Client:
         if self._nonce:
             n, self._nonce = self._nonce, None
             return n
-        return self.s.head(self.dir["newNonce"]).headers["Replay-Nonce"]
+        # A newNonce worker being restarted answers 502: ask again.
+        for _ in range(40):
+            try:
+                r = self.s.head(self.dir["newNonce"])
+                if "Replay-Nonce" in r.headers:
+                    return r.headers["Replay-Nonce"]
+            except requests.exceptions.ConnectionError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError("no nonce from %s" % self.dir["newNonce"])
 
     def jws(self, url, payload, use_jwk=False, alg=None, nonce=None,
             key=None, extra=None, kid=None):
@@ -284,9 +293,140 @@ def main_eab(kid, hmac_key):
     return 1 if n_failed else 0
 
 
+def manage(path, doc):
+    """POST to pebble-challtestsrv's management API."""
+    port = os.environ["DNS_MGMT"]
+    r = requests.post("http://127.0.0.1:%s%s" % (port, path),
+                      data=json.dumps(doc), proxies={"http": None})
+    return r.status_code == 200
+
+
+def dns01(c, name, txt_for=None, servfail=False):
+    """Order name, answer its dns-01 challenge; the final authz."""
+    d = c.dir
+    r = c.post(d["newOrder"], {"identifiers": [{"type": "dns",
+                                                "value": name}]})
+    if r.status_code != 201:
+        return {"order": r.text}
+    order = r.json()
+    az_url = order["authorizations"][0]
+    az = c.post(az_url, None).json()
+    chs = [x for x in az["challenges"] if x["type"] == "dns-01"]
+    if not chs:
+        return az
+    ch = chs[0]
+    host = "_acme-challenge.%s." % name.lstrip("*.")
+    if servfail:
+        manage("/set-servfail", {"host": host})
+    else:
+        ka = ch["token"] + "." + c.key.thumbprint()
+        manage("/set-txt", {"host": host, "value": b64(
+            hashlib.sha256(ka.encode()).digest())})
+    c.post(ch["url"], {})
+    az = poll(c, az_url, ("valid", "invalid"))
+    az["_types"] = sorted(x["type"] for x in az["challenges"])
+    return az
+
+
+def main_dns():
+    c = Client()
+    c.register()
+    az = dns01(c, "dns.test")
+    ok(az.get("status") == "valid", "dns-01 through the configured resolver",
+       az)
+    az = dns01(c, "*.wild.test")
+    ok(az.get("status") == "valid" and az.get("wildcard") is True and
+       az.get("_types") == ["dns-01"] and
+       az.get("identifier", {}).get("value") == "wild.test",
+       "a wildcard: dns-01 only, identifier without *.", az)
+    az = dns01(c, "fail.test", servfail=True)
+    ch = [x for x in az.get("challenges", []) if x["type"] == "dns-01"]
+    ok(az.get("status") == "invalid" and ch and
+       ch[0].get("error", {}).get("type") == "urn:ietf:params:acme:error:dns",
+       "SERVFAIL: dns", az)
+    r = c.post(c.dir["newOrder"], {"identifiers": [
+        {"type": "ip", "value": "127.0.0.1"}]})
+    az = c.post(r.json()["authorizations"][0], None).json()
+    types = sorted(x["type"] for x in az["challenges"])
+    ok(types == ["http-01", "tls-alpn-01"],
+       "an IP identifier gets http-01 and tls-alpn-01, not dns-01", types)
+    return 1 if n_failed else 0
+
+
+def retrying(fn, tries=40):
+    """Call fn until it answers with something else than a dead worker."""
+    for _ in range(tries):
+        try:
+            r = fn()
+            if r.status_code not in (502, 503, 504):
+                return r
+        except requests.exceptions.ConnectionError:
+            pass
+        time.sleep(0.25)
+    return r
+
+
+def main_kill(count, out):
+    """Issue count certificates while the shell kills workers."""
+    c = Client()
+    retrying(c.register)
+    srv = serve_http01()
+    tp = c.key.thumbprint()
+    issued = []
+    for i in range(count):
+        r = retrying(lambda: c.post(c.dir["newOrder"], {"identifiers": [
+            {"type": "dns", "value": "localhost"}]}))
+        if r.status_code != 201:
+            ok(False, "newOrder %d" % i, r.text)
+            continue
+        order_url, order = r.headers["Location"], r.json()
+        for az_url in order["authorizations"]:
+            az = retrying(lambda: c.post(az_url, None)).json()
+            if az.get("status") == "valid":
+                continue
+            ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+            http01[ch["token"]] = ch["token"] + "." + tp
+            retrying(lambda: c.post(ch["url"], {}))
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                az = retrying(lambda: c.post(az_url, None)).json()
+                if az.get("status") != "pending":
+                    break
+                time.sleep(0.2)
+                # A worker killed before it validated: ask again.
+                retrying(lambda: c.post(ch["url"], {}))
+        csr = csr_for(["localhost"])
+        order = {}
+        for _ in range(40):
+            r = retrying(lambda: c.post(order_url, None))
+            order = r.json()
+            if order.get("status") == "ready":
+                retrying(lambda: c.post(order["finalize"], {"csr": csr}))
+            elif order.get("status") in ("valid", "invalid"):
+                break
+            time.sleep(0.2)
+        if order.get("status") != "valid":
+            ok(False, "issuance %d under kills" % i, order)
+            continue
+        r = retrying(lambda: c.post(order["certificate"], None))
+        issued.append(order["certificate"].rsplit("/", 1)[1])
+    srv.shutdown()
+    srv.server_close()
+    with open(out, "w") as f:
+        f.write("\n".join(issued) + "\n")
+    ok(len(issued) == count, "%d of %d issuances went through while workers "
+       "were killed" % (len(issued), count))
+    return 1 if n_failed else 0
+
+
 def main():
     if os.environ.get("EAB_KID"):
         return main_eab(os.environ["EAB_KID"], os.environ["EAB_HMAC"])
+    if os.environ.get("DNS_PHASE"):
+        return main_dns()
+    if os.environ.get("KILL_COUNT"):
+        return main_kill(int(os.environ["KILL_COUNT"]),
+                         os.environ["KILL_OUT"])
     c = Client()
     d = c.dir
     ok(all(k in d for k in ("newNonce", "newAccount", "newOrder",

@@ -37,7 +37,7 @@ main(void)
 	struct pica_err	 err;
 	struct pica_err	 perr;
 
-	plan(47);
+	plan(48);
 
 	ok(conf_parse("/srv/ca/pica.json", "{" BASE "}", &cf, &err) == 0,
 	    "minimal config");
@@ -116,6 +116,8 @@ main(void)
 	    "\"crl.enabled\": must be true or false");
 	bad("{" BASE ", \"acme\": {\"httpPort\": 70000}}",
 	    "\"acme.httpPort\": 70000 is not a port");
+	bad("{" BASE ", \"acme\": {\"resolver\": \"dns.example:53\"}}",
+	    "\"acme.resolver\": \"dns.example:53\" is not ADDR[:PORT]");
 	bad("{" BASE ", \"acme\": {\"challenges\": [\"http-02\"]}}",
 	    "unknown challenge type \"http-02\"");
 	bad("{" BASE ", \"externalURL\": \"http://ca.lan\"}",
