@@ -249,13 +249,25 @@ void
 acme_common_headers(struct acme *a, struct http_resp *resp)
 {
 	char	 nonce[32];
+	int	 r;
 
 	acme_new_id(nonce);
-	if (store_nonce_put(a->store, nonce, (int64_t)time(NULL) +
-	    ACME_NONCE_TTL) == 0)
+	if ((r = store_nonce_put(a->store, nonce, (int64_t)time(NULL) +
+	    ACME_NONCE_TTL)) == 0)
 		http_header(resp, "Replay-Nonce", "%s", nonce);
-	else
+	else {
+		/*
+		 * No nonce means no next request: say "try again" and let
+		 * the supervisor start this program on a recovered store.
+		 */
 		log_error("storing a nonce failed");
+		if (r == STORE_PANIC)
+			a->store_panic = 1;
+		if (resp->status < 500) {
+			resp->status = 503;
+			http_header(resp, "Retry-After", "1");
+		}
+	}
 	http_header(resp, "Link", "<%s/directory>;rel=\"index\"", a->base);
 	http_header(resp, "Cache-Control", "no-store");
 }

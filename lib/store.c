@@ -40,16 +40,23 @@
  * timeouts only when some other lock is requested or released.
  */
 /*
- * The watchdog thread runs failchk this often; a process whose store call
- * has waited this long in an environment that another process recovered
- * (so that nobody will ever wake it) exits with EX_TEMPFAIL for its
- * supervisor to start it again.
+ * failchk runs at most this often, from store_run.  A store call that has
+ * not returned after STORE_STALL_SEC waits on something that will never
+ * come: a mutex a killed process held, or a lock in regions another
+ * process has since recovered away.  The watchdog thread then exits the
+ * process with EX_TEMPFAIL for its supervisor to start it again, whose
+ * open recovers the store.  Transactions here take milliseconds, and a
+ * lock wait gives up after STORE_LOCK_TIMEOUT well before that.
  */
+#define STORE_FAILCHK_SEC	1
 #define STORE_WATCHDOG_SEC	1
-#define STORE_STRANDED_SEC	3
+#define STORE_STALL_SEC		15
 #define STORE_EXIT_STRANDED	75
 
-#define STORE_LOCK_TIMEOUT	(10U * 1000000)
+/* Left in the store's directory by a stalled process: recover next. */
+#define STORE_RECOVER_HINT	"__pica.recover"
+
+#define STORE_LOCK_TIMEOUT	(5U * 1000000)
 #define STORE_RETRIES		100
 /* Nonces deleted per transaction, so that expiry does not stall others. */
 #define STORE_NONCE_BATCH	512
@@ -100,8 +107,8 @@ struct store {
 	int		 wd_stop;		/* under wd_lock */
 	pthread_mutex_t	 wd_lock;
 	pthread_cond_t	 wd_cond;
-	pthread_mutex_t	 fc_lock;		/* one failchk at a time */
 	_Atomic int64_t	 busy_since;		/* CLOCK_MONOTONIC s, 0 idle */
+	int64_t		 last_failchk;		/* CLOCK_MONOTONIC s */
 };
 
 struct store_txn {
@@ -111,6 +118,8 @@ struct store_txn {
 };
 
 static int	store_watchdog_start(struct store *);
+static void	store_busy(struct store *, int);
+static int64_t	store_now(void);
 static void	store_watchdog_stop(struct store *);
 static int	store_key_expiry(DB *, const DBT *, const DBT *, DBT *);
 static int	store_key_revoked(DB *, const DBT *, const DBT *, DBT *);
@@ -601,7 +610,8 @@ store_open(const char *dir, struct store **out)
 {
 	struct store	*st = NULL;
 	struct pica_err	 err;
-	int		 rc = -1, ret, attempt;
+	char		*hint = NULL;
+	int		 rc = -1, ret, attempt, recover;
 	uint32_t	 flags;
 
 	*out = NULL;
@@ -612,7 +622,6 @@ store_open(const char *dir, struct store **out)
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
 	pthread_mutex_init(&st->wd_lock, NULL);
-	pthread_mutex_init(&st->fc_lock, NULL);
 	pthread_cond_init(&st->wd_cond, NULL);
 	st->rng = (uint32_t)getpid() * 2654435761U ^ (uint32_t)time(NULL);
 	if (st->rng == 0)
@@ -620,20 +629,33 @@ store_open(const char *dir, struct store **out)
 	/*
 	 * DB_REGISTER notices processes that died with the environment
 	 * open; DB_FAILCHK then runs failchk, which aborts their
-	 * transactions and frees their locks in place, and only when that
-	 * fails (libdb 5.3's first failchk pass often does, with EBUSY)
-	 * DB_RECOVER runs recovery; the processes still in the store then
-	 * get DB_RUNRECOVERY.  The watchdog (below) makes that rare: each
-	 * process runs failchk every second, so the dead are usually
-	 * cleaned up before anyone opens the store again.  Commits are
-	 * synchronous: no DB_TXN_NOSYNC.
+	 * transactions and frees their locks in place, so that the other
+	 * processes go on; only when that fails does DB_RECOVER run full
+	 * recovery (and the others get DB_RUNRECOVERY).  But failchk first
+	 * attaches to the old regions, and a mutex a killed process held
+	 * there blocks it for ever: the watchdog then ends this process and
+	 * leaves a hint, and the next open skips failchk and recovers, which
+	 * makes new regions.  Commits are synchronous: no DB_TXN_NOSYNC.
 	 */
 	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_THREAD | DB_FAILCHK;
-	if (store_env_open(st, flags, 0) != 0)
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_THREAD;
+	if ((hint = util_path_join(dir, STORE_RECOVER_HINT)) == NULL)
 		goto out;
+	recover = access(hint, F_OK) == 0;
+	if (!recover)
+		flags |= DB_FAILCHK;
 	if (store_watchdog_start(st) != 0)
 		goto out;
+	store_busy(st, 1);
+	ret = store_env_open(st, flags, 0);
+	store_busy(st, 0);
+	if (ret != 0)
+		goto out;
+	if (recover) {
+		log_warn("%s: recovered the store after a stalled process",
+		    dir);
+		unlink(hint);
+	}
 	st->env_open = 1;
 	for (attempt = 0; ; attempt++) {
 		ret = store_open_dbs(st);
@@ -652,6 +674,7 @@ store_open(const char *dir, struct store **out)
 	st = NULL;
 	rc = 0;
 out:
+	free(hint);
 	store_close(st);
 	return rc;
 }
@@ -672,14 +695,13 @@ store_close(struct store *st)
 	    !st->panic)
 		(void)store_err(st, ret, "closing the environment");
 	pthread_mutex_destroy(&st->wd_lock);
-	pthread_mutex_destroy(&st->fc_lock);
 	pthread_cond_destroy(&st->wd_cond);
 	free(st->dir);
 	free(st);
 }
 
 /*
- * failchk, serialized between the watchdog and the caller.  Berkeley DB
+ * failchk, in passes.  Berkeley DB
  * 5.3 returns EBUSY when it has aborted a dead process's transaction and
  * released its locks but could not yet destroy a mutex of that process's
  * database handle; the next pass frees it and returns 0.
@@ -689,11 +711,9 @@ store_failchk_passes(struct store *st)
 {
 	int	 ret = 0, pass;
 
-	pthread_mutex_lock(&st->fc_lock);
 	for (pass = 0; pass < STORE_FAILCHK_PASSES; pass++)
 		if ((ret = st->env->failchk(st->env, 0)) != EBUSY)
 			break;
-	pthread_mutex_unlock(&st->fc_lock);
 	return ret;
 }
 
@@ -725,13 +745,21 @@ store_busy(struct store *st, int busy)
 	atomic_store(&st->busy_since, busy ? store_now() : 0);
 }
 
+/* Ask the next open for full recovery (see store_open). */
+static void
+store_leave_hint(struct store *st)
+{
+	char	 path[4096];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_RECOVER_HINT);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
+}
+
 /*
- * The watchdog thread.  Its failchk frees the locks of processes that
- * died, so that a call waiting on one of them goes on.  When failchk
- * says the environment needs recovery, another process has recovered it
- * (or must): a call already waiting in it will never be woken, so after
- * STORE_STRANDED_SEC the process exits; an idle process learns it from
- * its next call (STORE_PANIC).
+ * The watchdog thread: it never calls into Berkeley DB, so nothing a
+ * dead process left behind can block it.
  */
 static void *
 store_watchdog(void *arg)
@@ -739,7 +767,6 @@ store_watchdog(void *arg)
 	struct store	*st = arg;
 	struct timespec	 ts;
 	int64_t		 since;
-	int		 dead = 0;
 
 	pthread_mutex_lock(&st->wd_lock);
 	while (!st->wd_stop) {
@@ -748,18 +775,15 @@ store_watchdog(void *arg)
 		(void)pthread_cond_timedwait(&st->wd_cond, &st->wd_lock, &ts);
 		if (st->wd_stop)
 			break;
-		pthread_mutex_unlock(&st->wd_lock);
-		if (!dead && store_failchk_passes(st) == DB_RUNRECOVERY)
-			dead = 1;
 		since = atomic_load(&st->busy_since);
-		if (dead && since != 0 &&
-		    store_now() - since >= STORE_STRANDED_SEC) {
-			log_error("%s: the store was recovered by another "
-			    "process while this one waited in it; exiting so "
-			    "that it is started again", st->dir);
+		if (since != 0 && store_now() - since >= STORE_STALL_SEC) {
+			log_error("%s: a store call has waited %d s on a process "
+			    "that died in it; exiting so that this program is "
+			    "started again and the store recovered", st->dir,
+			    STORE_STALL_SEC);
+			store_leave_hint(st);
 			_exit(STORE_EXIT_STRANDED);
 		}
-		pthread_mutex_lock(&st->wd_lock);
 	}
 	pthread_mutex_unlock(&st->wd_lock);
 	return NULL;
@@ -817,6 +841,14 @@ store_run(struct store *st, int (*fn)(struct store_txn *, void *), void *arg)
 	if (st->panic)
 		return STORE_PANIC;
 	store_busy(st, 1);
+	/* The periodic failchk: frees what processes that died held. */
+	if (store_now() - st->last_failchk >= STORE_FAILCHK_SEC) {
+		st->last_failchk = store_now();
+		if (store_failchk(st) == STORE_PANIC) {
+			rc = STORE_PANIC;
+			goto out;
+		}
+	}
 	for (attempt = 0; ; attempt++) {
 		memset(&t, 0, sizeof(t));
 		t.st = st;
@@ -1233,7 +1265,10 @@ store_foreach_pass(struct store *st, enum store_order order,
 			break;
 		}
 		*delivered = 1;
+		/* The caller's time is not the store's. */
+		store_busy(st, 0);
 		r = cb(&c, arg);
+		store_busy(st, 1);
 		cert_rec_free(&c);
 		if (r != 0) {
 			*cbrc = r;

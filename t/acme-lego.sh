@@ -21,7 +21,7 @@ fi
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 
-plan 22
+plan 41
 
 # Free loopback ports, all held at once so that they differ: HTTPS,
 # plain HTTP, http-01, tls-alpn-01, mock DNS, its management API.
@@ -62,24 +62,6 @@ until curl -s -o /dev/null -d '{"host":"probe.test.","value":"x"}' \
 	sleep 0.1
 done
 ok $? "pebble-challtestsrv answers on its management port"
-
-# 3. The demo under nginx.
-start_bg "$PICA" demo "$ca" --server nginx \
-	--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
-	>"$tmp/demo.out" 2>"$tmp/demo.err"
-demo_pid=$bg_pid
-i=0
-until curl -sf --cacert "$root" -o /dev/null "$dir_url"; do
-	i=$((i + 1))
-	if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
-		sed 's/^/#   /' "$tmp/demo.err"
-		break
-	fi
-	sleep 0.2
-done
-grep -q '^pica demo: ready' "$tmp/demo.out" ||
-	{ sleep 1; grep -q '^pica demo: ready' "$tmp/demo.out"; }
-ok $? "the directory answers, the demo says ready"
 
 # lego's dns-01 exec provider: $1 present|cleanup, $2 fqdn, $3 value.
 cat >"$tmp/dnsexec.sh" <<EOF
@@ -129,66 +111,93 @@ check() {
 	is "$(sans "$crt")" "$3" "$4: the SANs are $3"
 }
 
-# 4. http-01 for a DNS name.
-lg lego-http --http --http.port "127.0.0.1:$chall_port" \
-	--domains a.test run
-ok $? "http-01: lego run -d a.test"
-check lego-http a.test "DNS:a.test" "http-01"
-
-# 5. tls-alpn-01.
-lg lego-tls --tls --tls.port "127.0.0.1:$tls_port" --domains b.test run
-ok $? "tls-alpn-01: lego run -d b.test"
-check lego-tls b.test "DNS:b.test" "tls-alpn-01"
-
-# 6. dns-01 through the exec provider, a wildcard and its base name.
-lg lego-dns --dns exec --dns.resolvers "127.0.0.1:$dns_port" \
-	--dns.disable-cp --domains '*.wild.test' --domains wild.test run
-ok $? "dns-01: lego run -d '*.wild.test' -d wild.test"
-check lego-dns _.wild.test "DNS:*.wild.test,DNS:wild.test" "dns-01"
-
-# 7. An IP identifier (RFC 8738) with http-01.  lego 4.9 sends every
-# --domains value as a "dns" identifier (the "ip" type came in a later
-# lego); pica rightly refuses a dns identifier that is an IP address.
-# Then the three checks are skipped, saying why; a lego that sends "ip"
-# gets them run.
-lg_quiet=1 lg lego-ip --http --http.port "127.0.0.1:$chall_port" \
-	--domains 127.0.0.1 run
-rc=$?
-if [ $rc -ne 0 ] && grep -q 'rejectedIdentifier :: DNS name "127\.0\.0\.1"' \
-    "$tmp/lego-ip.out"; then
-	why="this lego sends 127.0.0.1 as a dns identifier, not ip (RFC 8738)"
-	for what in "lego run -d 127.0.0.1" "openssl verify" "SANs"; do
-		t_n=$((t_n + 1))
-		echo "ok $t_n # SKIP IP identifier: $what: $why"
+# One round of sections 3 to 9 with the web server $1.
+round() {
+	server=$1
+	# 3. The demo under the web server of this round.
+	start_bg "$PICA" demo "$ca" --server "$server" \
+		--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
+		>"$tmp/demo-$server.out" 2>"$tmp/demo-$server.err"
+	demo_pid=$bg_pid
+	i=0
+	until curl -sf --cacert "$root" -o /dev/null "$dir_url"; do
+		i=$((i + 1))
+		if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
+			sed 's/^/#   /' "$tmp/demo-$server.err"
+			break
+		fi
+		sleep 0.2
 	done
-else
-	[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/lego-ip.out" | tail -15
-	ok $rc "IP identifier: lego run -d 127.0.0.1 (http-01)"
-	check lego-ip 127.0.0.1 "IP Address:127.0.0.1" "IP identifier"
-fi
+	grep -q '^pica demo: ready' "$tmp/demo-$server.out" ||
+		{ sleep 1; grep -q '^pica demo: ready' "$tmp/demo-$server.out"; }
+	ok $? "$server: the directory answers, the demo says ready"
 
-# 8. A forced renewal gives a new certificate.
-serial=$(pem_serial "$tmp/lego-http/certificates/a.test.crt")
-lg lego-http --http --http.port "127.0.0.1:$chall_port" \
-	--domains a.test renew --days 10000 --no-random-sleep
-ok $? "lego renew --days 10000 -d a.test"
-serial2=$(pem_serial "$tmp/lego-http/certificates/a.test.crt")
-[ -n "$serial2" ] && [ "$serial2" != "$serial" ]
-ok $? "the renewed certificate has a new serial"
-check lego-http a.test "DNS:a.test" "renewed"
-like "$("$PICA" show "$serial2" 2>&1)" 'Status: +good' \
-	"the store knows the renewed certificate, good"
+	# 4. http-01 for a DNS name.
+	lg $server-lego-http --http --http.port "127.0.0.1:$chall_port" \
+		--domains a.test run
+	ok $? "$server: http-01: lego run -d a.test"
+	check $server-lego-http a.test "DNS:a.test" "$server: http-01"
 
-# 9. Stop the demo and the mock DNS by their PIDs.
-kill -TERM "$demo_pid"
-i=0
-while kill -0 "$demo_pid" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-wait "$demo_pid"
-ok $? "the demo stops on SIGTERM with status 0"
-t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
+	# 5. tls-alpn-01.
+	lg $server-lego-tls --tls --tls.port "127.0.0.1:$tls_port" --domains b.test run
+	ok $? "$server: tls-alpn-01: lego run -d b.test"
+	check $server-lego-tls b.test "DNS:b.test" "$server: tls-alpn-01"
+
+	# 6. dns-01 through the exec provider, a wildcard and its base name.
+	lg $server-lego-dns --dns exec --dns.resolvers "127.0.0.1:$dns_port" \
+		--dns.disable-cp --domains '*.wild.test' --domains wild.test run
+	ok $? "$server: dns-01: lego run -d '*.wild.test' -d wild.test"
+	check $server-lego-dns _.wild.test "DNS:*.wild.test,DNS:wild.test" "$server: dns-01"
+
+	# 7. An IP identifier (RFC 8738) with http-01.  lego 4.9 sends every
+	# --domains value as a "dns" identifier (the "ip" type came in a later
+	# lego); pica rightly refuses a dns identifier that is an IP address.
+	# Then the three checks are skipped, saying why; a lego that sends "ip"
+	# gets them run.
+	lg_quiet=1 lg $server-lego-ip --http --http.port "127.0.0.1:$chall_port" \
+		--domains 127.0.0.1 run
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'rejectedIdentifier :: DNS name "127\.0\.0\.1"' \
+	    "$tmp/$server-lego-ip.out"; then
+		why="this lego sends 127.0.0.1 as a dns identifier, not ip (RFC 8738)"
+		for what in "lego run -d 127.0.0.1" "openssl verify" "SANs"; do
+			t_n=$((t_n + 1))
+			echo "ok $t_n # SKIP IP identifier: $what: $why"
+		done
+	else
+		[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/$server-lego-ip.out" | tail -15
+		ok $rc "$server: IP identifier: lego run -d 127.0.0.1 (http-01)"
+		check $server-lego-ip 127.0.0.1 "IP Address:127.0.0.1" "$server: IP identifier"
+	fi
+
+	# 8. A forced renewal gives a new certificate.
+	serial=$(pem_serial "$tmp/$server-lego-http/certificates/a.test.crt")
+	lg $server-lego-http --http --http.port "127.0.0.1:$chall_port" \
+		--domains a.test renew --days 10000 --no-random-sleep
+	ok $? "$server: lego renew --days 10000 -d a.test"
+	serial2=$(pem_serial "$tmp/$server-lego-http/certificates/a.test.crt")
+	[ -n "$serial2" ] && [ "$serial2" != "$serial" ]
+	ok $? "$server: the renewed certificate has a new serial"
+	check $server-lego-http a.test "DNS:a.test" "$server: renewed"
+	like "$("$PICA" show "$serial2" 2>&1)" 'Status: +good' \
+		"$server: the store knows the renewed certificate, good"
+
+	# 9. Stop the demo by its PID.
+	kill -TERM "$demo_pid"
+	i=0
+	while kill -0 "$demo_pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$demo_pid"
+	ok $? "$server: the demo stops on SIGTERM with status 0"
+	t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
+}
+
+round nginx
+round lighttpd
+
+# The mock DNS, by its PID; nothing of the demo may be left.
 kill -TERM "$chall_pid"
 wait "$chall_pid" 2>/dev/null
 t_pids=$(echo "$t_pids" | sed "s/ $chall_pid\$//; s/ $chall_pid / /")

@@ -358,7 +358,9 @@ def retrying(fn, tries=40):
     for _ in range(tries):
         try:
             r = fn()
-            if r.status_code not in (502, 503, 504):
+            # 500: a worker that found the store recovered under it
+            # answers once, then is started again.
+            if r.status_code not in (500, 502, 503, 504):
                 return r
         except requests.exceptions.ConnectionError:
             pass

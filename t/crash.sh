@@ -48,10 +48,10 @@ ok $? "pica issue works after the kills"
 ok $? "a fresh issuing process works"
 
 # The supervised survivor goes on issuing (within a few seconds: a
-# stranded one exits after 3 s and is started again).
+# stranded one exits after 15 s and is started again).
 n1=$(wc -l <"$tmp/survivor")
 tries=0
-while [ "$(wc -l <"$tmp/survivor")" -le "$n1" ] && [ $tries -lt 40 ]; do
+while [ "$(wc -l <"$tmp/survivor")" -le "$n1" ] && [ $tries -lt 100 ]; do
 	sleep 0.25
 	tries=$((tries + 1))
 done

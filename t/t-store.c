@@ -842,6 +842,20 @@ test_crash(struct store **stp)
 	mkcert(&c, 62, 1);
 	r = store_cert_lookup(*stp, c.serial, 20, &got);
 	cert_rec_free(&got);
+	/*
+	 * Whether the new open recovered in place or in full depends on
+	 * libdb's failchk (see case 2); either way the survivor goes on,
+	 * after a close and reopen when it saw STORE_PANIC.
+	 */
+	if (r == STORE_PANIC) {
+		diag("survivor saw STORE_PANIC after the new open: reopen");
+		store_close(*stp);
+		*stp = NULL;
+		if (store_open(dbdir, stp) == 0) {
+			r = store_cert_lookup(*stp, c.serial, 20, &got);
+			cert_rec_free(&got);
+		}
+	}
 	is_int(r, 0, "the survivor still works after the new open");
 
 	/*
