@@ -147,11 +147,20 @@ int	 acme_rate_take(struct store_txn *, const char *kind,
 	    const char *subject, int64_t limit, int64_t window,
 	    int64_t *retry_after);
 
+/* A challenge as the client sees it. */
+json_t	*acme_chall_view(struct acme *, const char *id, json_t *chall);
+
 /* Read one ACME object in a transaction of its own. */
 int	 acme_load(struct acme *, int table, const char *id, json_t **out);
 
 /* RFC 3339 text for seconds since the epoch. */
 void	 acme_time(int64_t t, char *buf, size_t len);
+
+/*
+ * An account remembers its valid authorizations, "type:value" -> {"id",
+ * "expires"}, for new orders to reuse; drop those expired by now.
+ */
+void	 acme_authz_map_prune(json_t *map, int64_t now);
 
 /* Bring an order's status up to date from its authorizations. */
 int	 acme_order_refresh(struct store_txn *, json_t *order, int64_t now);

@@ -621,3 +621,15 @@ acme_rate_take(struct store_txn *t, const char *kind, const char *subject,
 	}
 	return 0;
 }
+
+void
+acme_authz_map_prune(json_t *map, int64_t now)
+{
+	const char	*k;
+	json_t		*v;
+	void		*tmp;
+
+	json_object_foreach_safe(map, tmp, k, v)
+		if (json_integer_value(json_object_get(v, "expires")) <= now)
+			json_object_del(map, k);
+}

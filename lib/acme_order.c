@@ -145,7 +145,8 @@ acme_reuse_authz(struct store_txn *t, json_t *acct, json_t *ident,
 	snprintf(key, sizeof(key), "%s:%s",
 	    json_string_value(json_object_get(ident, "type")),
 	    json_string_value(json_object_get(ident, "value")));
-	if ((aid = json_string_value(json_object_get(map, key))) == NULL)
+	if ((aid = json_string_value(json_object_get(json_object_get(map, key),
+	    "id"))) == NULL)
 		return STORE_NOTFOUND;
 	if ((r = acme_obj_get(t, STORE_AUTHZS, aid, &authz)) != 0)
 		return r;
