@@ -107,6 +107,13 @@ int	 acme_post_open(struct acme *, struct http_req *, struct http_resp *,
 	    int want, struct acme_post *);
 void	 acme_post_close(struct acme_post *);
 
+/*
+ * err for a store call's failure r about what ("order"): no such one, or
+ * a store failure; STORE_PANIC also marks the program for a restart.
+ */
+void	 acme_store_err(struct acme *, int r, struct pica_err *,
+	    const char *what);
+
 /* Answer with a problem document for err (type and HTTP status). */
 void	 acme_problem(struct acme *, struct http_resp *,
 	    const struct pica_err *);

@@ -136,11 +136,7 @@ acme_authz(struct acme *a, struct http_req *req, struct http_resp *resp)
 	o.id = id;
 	o.account = p.account_id;
 	if ((r = store_run(a->store, acme_authz_fn, &o)) != 0) {
-		if (r == STORE_PANIC)
-			a->store_panic = 1;
-		pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ?
-		    "no such authorization" : "store failure (authz)");
+		acme_store_err(a, r, &err, "authorization");
 		goto fail;
 	}
 	http_json(resp, 200, "application/json", o.view);
@@ -180,11 +176,7 @@ acme_cert(struct acme *a, struct http_req *req, struct http_resp *resp)
 	if (acme_post_open(a, req, resp, ACME_KID, &p) == -1)
 		return 0;
 	if ((r = store_cert_lookup(a->store, sn, snlen, &rec)) != 0) {
-		if (r == STORE_PANIC)
-			a->store_panic = 1;
-		pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ?
-		    "no such certificate" : "store failure (certificate)");
+		acme_store_err(a, r, &err, "certificate");
 		goto fail;
 	}
 	/* Certificates are public, but an account reads only its own here. */

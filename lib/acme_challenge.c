@@ -145,11 +145,7 @@ acme_challenge(struct acme *a, struct http_req *req, struct http_resp *resp)
 	/* "{}" asks for validation; POST-as-GET only reads. */
 	o.start = p.payload != NULL;
 	if ((r = store_run(a->store, acme_chall_fn, &o)) != 0) {
-		if (r == STORE_PANIC)
-			a->store_panic = 1;
-		pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ?
-		    "no such challenge" : "store failure (challenge)");
+		acme_store_err(a, r, &err, "challenge");
 		goto fail;
 	}
 	if (o.start && strcmp(json_string_value(json_object_get(o.chall,

@@ -633,3 +633,14 @@ acme_authz_map_prune(json_t *map, int64_t now)
 		if (json_integer_value(json_object_get(v, "expires")) <= now)
 			json_object_del(map, k);
 }
+
+void
+acme_store_err(struct acme *a, int r, struct pica_err *err, const char *what)
+{
+	if (r == STORE_PANIC)
+		a->store_panic = 1;
+	if (r == STORE_NOTFOUND)
+		pica_err_set(err, PICA_E_NOTFOUND, "no such %s", what);
+	else
+		pica_err_set(err, PICA_E_INTERNAL, "store failure (%s)", what);
+}

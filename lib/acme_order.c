@@ -718,11 +718,7 @@ acme_finalize(struct acme *a, struct http_req *req, struct http_resp *resp)
 	acme_common_headers(a, resp);
 	goto out;
 store_fail:
-	if (r == STORE_PANIC)
-		a->store_panic = 1;
-	pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-	    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ? "no such order" :
-	    "store failure (order)");
+	acme_store_err(a, r, &err, "order");
 fail:
 	acme_problem(a, resp, &err);
 out:
@@ -761,11 +757,7 @@ acme_order(struct acme *a, struct http_req *req, struct http_resp *resp)
 	l.id = id;
 	l.account = p.account_id;
 	if ((r = store_run(a->store, acme_order_load_fn, &l)) != 0) {
-		if (r == STORE_PANIC)
-			a->store_panic = 1;
-		pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ?
-		    "no such order" : "store failure (order)");
+		acme_store_err(a, r, &err, "order");
 		acme_problem(a, resp, &err);
 		goto out;
 	}

@@ -97,11 +97,7 @@ acme_renewal_info(struct acme *a, struct http_req *req,
 	if (acme_certid_parse(a, certid, sn, sizeof(sn), &snlen, &err) == -1)
 		goto fail;
 	if ((r = store_cert_lookup(a->store, sn, snlen, &rec)) != 0) {
-		if (r == STORE_PANIC)
-			a->store_panic = 1;
-		pica_err_set(&err, r == STORE_NOTFOUND ? PICA_E_NOTFOUND :
-		    PICA_E_INTERNAL, "%s", r == STORE_NOTFOUND ?
-		    "no such certificate" : "store failure (certificate)");
+		acme_store_err(a, r, &err, "certificate");
 		goto fail;
 	}
 	life = rec.not_after - rec.not_before;
