@@ -635,7 +635,8 @@ store_open(const char *dir, struct store **out)
 	 * attaches to the old regions, and a mutex a killed process held
 	 * there blocks it for ever: the watchdog then ends this process and
 	 * leaves a hint, and the next open skips failchk and recovers, which
-	 * makes new regions.  Commits are synchronous: no DB_TXN_NOSYNC.
+	 * makes new regions.  Commits are synchronous, but for the nonces
+	 * (store_run_nonce).
 	 */
 	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
 	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_THREAD;
@@ -832,8 +833,13 @@ store_checkpoint(struct store *st)
 	return 0;
 }
 
-int
-store_run(struct store *st, int (*fn)(struct store_txn *, void *), void *arg)
+/*
+ * Run fn in a transaction, retried when it loses a deadlock, committed
+ * with commit_flags: 0 (synchronous) but for the nonces.
+ */
+static int
+store_run_flags(struct store *st, int (*fn)(struct store_txn *, void *),
+    void *arg, uint32_t commit_flags)
 {
 	struct store_txn	 t;
 	int			 rc = -1, ret, attempt;
@@ -858,7 +864,7 @@ store_run(struct store *st, int (*fn)(struct store_txn *, void *), void *arg)
 		}
 		rc = fn(&t, arg);
 		if (rc == 0 && t.dberr == 0) {
-			ret = t.txn->commit(t.txn, 0);
+			ret = t.txn->commit(t.txn, commit_flags);
 			t.txn = NULL;
 			if (ret == 0)
 				goto out;
@@ -894,6 +900,30 @@ store_run(struct store *st, int (*fn)(struct store_txn *, void *), void *arg)
 out:
 	store_busy(st, 0);
 	return rc;
+}
+
+int
+store_run(struct store *st, int (*fn)(struct store_txn *, void *), void *arg)
+{
+	return store_run_flags(st, fn, arg, 0);
+}
+
+/*
+ * Nonces are committed without waiting for the disk (DB_TXN_WRITE_NOSYNC:
+ * the log is written, not flushed): every ACME response makes one and
+ * every request takes one, and that fdatasync was most of a request's
+ * system time.  A killed process loses nothing, the log being written;
+ * a machine that crashes may lose the newest nonces, which costs a
+ * client one badNonce and a retry, or keep a nonce whose taking was not
+ * yet on disk, which replays nothing: a request that changed anything
+ * committed synchronously after the take, and that flush carries the
+ * take with it.
+ */
+static int
+store_run_nonce(struct store *st, int (*fn)(struct store_txn *, void *),
+    void *arg)
+{
+	return store_run_flags(st, fn, arg, DB_TXN_WRITE_NOSYNC);
 }
 
 /* --- certificates ------------------------------------------------------ */
@@ -1825,7 +1855,7 @@ store_nonce_put(struct store *st, const char *nonce, int64_t expires)
 	}
 	a.nonce = nonce;
 	a.when = expires;
-	return store_run(st, store_nonce_put_fn, &a);
+	return store_run_nonce(st, store_nonce_put_fn, &a);
 }
 
 static int
@@ -1870,7 +1900,7 @@ store_nonce_take(struct store *st, const char *nonce, int64_t now)
 	memset(&a, 0, sizeof(a));
 	a.nonce = nonce;
 	a.when = now;
-	if ((r = store_run(st, store_nonce_take_fn, &a)) != 0)
+	if ((r = store_run_nonce(st, store_nonce_take_fn, &a)) != 0)
 		return r;
 	return a.result;
 }
@@ -1955,7 +1985,7 @@ store_nonce_expire(struct store *st, int64_t now, size_t *n)
 	a.when = now;
 	/* In batches, each its own transaction, so that others get in. */
 	do {
-		if ((r = store_run(st, store_nonce_expire_fn, &a)) != 0) {
+		if ((r = store_run_nonce(st, store_nonce_expire_fn, &a)) != 0) {
 			rc = r;
 			goto out;
 		}

@@ -13,6 +13,9 @@
 
 #include "util.h"
 
+/* The least util_read_file allocates, so that a small file is one read. */
+#define UTIL_READ_MIN	4096
+
 void *
 xcalloc(size_t n, size_t size)
 {
@@ -44,9 +47,9 @@ util_read_file(const char *path, size_t max, char **out, size_t *len,
     struct pica_err *err)
 {
 	int		 rc = -1, fd = -1;
-	char		*buf = NULL;
-	size_t		 have = 0;
-	ssize_t		 n;
+	char		*buf = NULL, *p;
+	size_t		 have = 0, size;
+	ssize_t		 n = 0;
 	struct stat	 st;
 
 	*out = NULL;
@@ -64,9 +67,34 @@ util_read_file(const char *path, size_t max, char **out, size_t *len,
 		    path, max);
 		goto out;
 	}
-	buf = xcalloc(1, max + 1);
-	while ((n = read(fd, buf + have, max - have)) > 0)
+	/*
+	 * Size the buffer by the file, not by max: a buffer of max bytes
+	 * (1 MB for the configuration) is a mapping made and dropped on
+	 * every call, and it raises malloc's mmap threshold so that later
+	 * large blocks come from the heap and stay there.  One byte more
+	 * than the file sees its end in the same buffer; it grows, up to
+	 * max, only if the file grew since fstat.
+	 */
+	size = (size_t)st.st_size < UTIL_READ_MIN ? UTIL_READ_MIN :
+	    (size_t)st.st_size + 1;
+	if (size > max)
+		size = max;
+	buf = xcalloc(1, size + 1);
+	for (;;) {
+		if (have == size) {
+			if (size == max)
+				break;
+			size = size > max / 2 ? max : size * 2;
+			if ((p = realloc(buf, size + 1)) == NULL) {
+				fprintf(stderr, "out of memory\n");
+				abort();
+			}
+			buf = p;
+		}
+		if ((n = read(fd, buf + have, size - have)) <= 0)
+			break;
 		have += (size_t)n;
+	}
 	if (n == -1) {
 		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", path,
 		    strerror(errno));

@@ -15,6 +15,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -27,7 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "ca.h"
@@ -50,6 +53,7 @@
 #define DEMO_TLS_MARGIN		(30L * 86400)	/* reissue with less left */
 #define DEMO_READY_MS		30000	/* the directory answers by then */
 #define DEMO_CHECK_MS		250	/* between two readiness checks */
+#define DEMO_GET_MS		2000	/* one readiness check's socket timeout */
 #define DEMO_STOP_MS		5000	/* SIGTERM, then SIGKILL */
 #define DEMO_BACKOFF_MIN_MS	200
 #define DEMO_BACKOFF_MAX_MS	30000
@@ -636,43 +640,81 @@ demo_stop(struct demo_child *ch, size_t n, const sigset_t *set)
 	}
 }
 
-static size_t
-demo_discard(void *p, size_t size, size_t nmemb, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * nmemb;
-}
-
-/* Whether GET url answers 200 over TLS checked against cafile. */
+/*
+ * Whether GET https://host:port/path answers 200 over TLS checked against
+ * cafile.  OpenSSL alone, not libcurl: this one request at start-up is
+ * all the supervisor fetches, and libcurl with what it loads (GnuTLS,
+ * Kerberos, LDAP, libssh2 ...) was 3 MB of the supervisor's memory for
+ * as long as the demo runs.
+ */
 static int
-demo_ready(const char *url, const char *cafile, char *why, size_t len)
+demo_ready(const struct demo_addr *a, const char *path, const char *cafile,
+    char *why, size_t len)
 {
-	CURL		*c;
-	CURLcode	 r;
-	long		 code = 0;
-	char		 ebuf[CURL_ERROR_SIZE];
+	SSL_CTX		*ctx = NULL;
+	SSL		*ssl = NULL;
+	BIO		*bio = NULL;
+	struct timeval	 tv = { DEMO_GET_MS / 1000, DEMO_GET_MS % 1000 * 1000 };
+	struct in_addr	 in;
+	char		 host[DEMO_HOST_MAX], hp[DEMO_HOSTPORT_MAX];
+	char		 req[1400], buf[64];
+	int		 ok = 0, n, have = 0, fd, code;
 
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(why, len, "libcurl initialisation failed");
-		return 0;
+	demo_host(a, 0, host, sizeof(host));
+	demo_hostport(a, 0, hp, sizeof(hp));
+	snprintf(why, len, "TLS setup failed");
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if ((bio = BIO_new_ssl_connect(ctx)) == NULL ||
+	    BIO_get_ssl(bio, &ssl) != 1 || ssl == NULL ||
+	    BIO_set_conn_hostname(bio, hp) != 1 ||
+	    SSL_set1_host(ssl, host) != 1)
+		goto out;
+	/* A name, not an address, goes in SNI, as libcurl did. */
+	if (!a->v6 && inet_pton(AF_INET, host, &in) != 1 &&
+	    SSL_set_tlsext_host_name(ssl, host) != 1)
+		goto out;
+	if (BIO_do_connect(bio) != 1) {
+		snprintf(why, len, "connecting to %s failed", hp);
+		goto out;
 	}
-	ebuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, demo_discard);
-	if ((r = curl_easy_perform(c)) != CURLE_OK)
-		snprintf(why, len, "%s", ebuf[0] ? ebuf :
-		    curl_easy_strerror(r));
-	else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) !=
-	    CURLE_OK || code != 200)
-		snprintf(why, len, "HTTP status %ld", code);
-	curl_easy_cleanup(c);
-	return r == CURLE_OK && code == 200;
+	/* nginx answers at once or not at all: never wait long. */
+	if ((fd = (int)BIO_get_fd(bio, NULL)) != -1) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (BIO_do_handshake(bio) != 1) {
+		snprintf(why, len, "TLS handshake with %s failed: %s", hp,
+		    X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+		goto out;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	    "Connection: close\r\n\r\n", path, hp);
+	if (BIO_write(bio, req, (int)strlen(req)) != (int)strlen(req)) {
+		snprintf(why, len, "writing to %s failed", hp);
+		goto out;
+	}
+	/* The status line is all it needs: "HTTP/1.1 200 ...". */
+	while (have < (int)sizeof(buf) - 1 &&
+	    (n = BIO_read(bio, buf + have, (int)sizeof(buf) - 1 - have)) > 0)
+		have += n;
+	buf[have] = '\0';
+	if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1) {
+		snprintf(why, len, "no HTTP answer from %s", hp);
+		goto out;
+	}
+	if (code != 200) {
+		snprintf(why, len, "HTTP status %d", code);
+		goto out;
+	}
+	ok = 1;
+out:
+	BIO_free_all(bio);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
 }
 
 static void
@@ -741,10 +783,10 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	char		 hs[DEMO_HOSTPORT_MAX], hp[DEMO_HOSTPORT_MAX];
 	char		 host[DEMO_HOST_MAX + 2], user[600];
 	char		 rurl[DEMO_HOSTPORT_MAX + 32];
-	char		 name[64], hport[16], why_buf[CURL_ERROR_SIZE + 64];
+	char		 name[64], hport[16], why_buf[512];
 	size_t		 n_names = 0, n_kids = 0, nv = 0, i;
 	int64_t		 now, deadline, wait_ms;
-	int		 curl_init = 0, masked = 0;
+	int		 masked = 0;
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "https", required_argument, NULL, 'S' },
@@ -990,11 +1032,6 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		goto out;
 	}
 	masked = 1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("demo: libcurl initialisation failed");
-		goto out;
-	}
-	curl_init = 1;
 	now = demo_now();
 	for (i = 0; i < n_kids; i++)
 		if (demo_spawn(&kids[i], &oldmask, now) == -1)
@@ -1030,7 +1067,8 @@ cmd_demo(int argc, char **argv, const char *cfg)
 				goto stop;
 		if (ready)
 			continue;
-		if (demo_ready(rurl, cf->root, why_buf, sizeof(why_buf))) {
+		if (demo_ready(&https, "/acme/directory", cf->root, why_buf,
+		    sizeof(why_buf))) {
 			ready = 1;
 			demo_banner(cf, server, dir, run, &https, &http);
 		} else if (now >= deadline) {
@@ -1045,8 +1083,6 @@ stop:
 oom:
 	log_error("demo: out of memory");
 out:
-	if (curl_init)
-		curl_global_cleanup();
 	if (masked)
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	for (i = 0; i < n_kids; i++)
