@@ -1499,20 +1499,27 @@ store_counter_next(struct store_txn *t, const char *name, uint64_t *v)
 	return 0;
 }
 
-int
-store_counter_del(struct store_txn *t, const char *name)
+/* Delete the record with a string key from db: 0 or STORE_NOTFOUND. */
+static int
+store_del_key(struct store_txn *t, DB *db, const char *id, const char *what)
 {
-	DB	*db = t->st->db[SDB_COUNTERS];
 	DBT	 key;
 	int	 ret;
 
-	dbt_in(&key, name, strlen(name));
+	dbt_in(&key, id, strlen(id));
 	if ((ret = db->del(db, t->txn, &key, 0)) != 0) {
 		if (ret == DB_NOTFOUND)
 			return STORE_NOTFOUND;
-		return store_txn_err(t, ret, "counters.db: del");
+		return store_txn_err(t, ret, what);
 	}
 	return 0;
+}
+
+int
+store_counter_del(struct store_txn *t, const char *name)
+{
+	return store_del_key(t, t->st->db[SDB_COUNTERS], name,
+	    "counters.db: del");
 }
 
 /* --- the ACME tables --------------------------------------------------- */
@@ -1668,18 +1675,10 @@ int
 store_blob_del(struct store_txn *t, enum store_table table, const char *id)
 {
 	DB	*db;
-	DBT	 key;
-	int	 ret;
 
 	if ((db = store_table(t, table)) == NULL)
 		return -1;
-	dbt_in(&key, id, strlen(id));
-	if ((ret = db->del(db, t->txn, &key, 0)) != 0) {
-		if (ret == DB_NOTFOUND)
-			return STORE_NOTFOUND;
-		return store_txn_err(t, ret, "blob delete");
-	}
-	return 0;
+	return store_del_key(t, db, id, "blob delete");
 }
 
 /* A primary key as a string: ids never hold a NUL. */

@@ -2049,6 +2049,10 @@ f_order(struct state *s, const struct arg *at, json_t **a, size_t n,
 	return 0;
 }
 
+/*
+ * not, and sprig's empty: nil, false, 0, "" and empty lists and maps are
+ * false to both, so one function serves both names.
+ */
 static int
 f_not(struct state *s, const struct arg *at, json_t **a, size_t n,
     json_t **out)
@@ -2302,18 +2306,6 @@ f_printf(struct state *s, const struct arg *at, json_t **a, size_t n,
 			    buf_str(&b, argi + 1 < n ? ", " : ")") == -1;
 	}
 	return buf_result(s, at, &b, full, out);
-}
-
-/* sprig's empty: nil, false, 0, "" and empty lists and maps. */
-static int
-f_empty(struct state *s, const struct arg *at, json_t **a, size_t n,
-    json_t **out)
-{
-	(void)s;
-	(void)at;
-	(void)n;
-	*out = json_boolean(!is_true(a[0]));
-	return 0;
 }
 
 /* default DEFAULT GIVEN: GIVEN unless it is empty. */
@@ -2697,7 +2689,7 @@ static const struct func funcs[] = {
 	{ "contains",	f_affix,	2, 2, 0 },
 	{ "default",	f_default,	1, 2, 0 },
 	{ "dict",	f_dict,		0, -1, 0 },
-	{ "empty",	f_empty,	1, 1, 0 },
+	{ "empty",	f_not,		1, 1, 0 },
 	{ "eq",		f_eq,		2, -1, 0 },
 	{ "fail",	f_fail,		1, 1, 0 },
 	{ "first",	f_firstlast,	1, 1, 0 },
