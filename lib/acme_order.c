@@ -534,7 +534,7 @@ acme_order_load_fn(struct store_txn *t, void *arg)
 {
 	struct acme_order_load	*l = arg;
 	json_t			*before;
-	int			 r;
+	int			 r, unchanged;
 
 	json_decref(l->order);
 	l->order = NULL;
@@ -545,14 +545,13 @@ acme_order_load_fn(struct store_txn *t, void *arg)
 		return STORE_NOTFOUND;
 	before = json_deep_copy(l->order);
 	r = acme_order_refresh(t, l->order, (int64_t)time(NULL));
-	/* A poll that changes nothing writes nothing. */
-	if (r == 0 && l->set_status == NULL && json_equal(before, l->order))
-		r = -3;
+	unchanged = json_equal(before, l->order);
 	json_decref(before);
-	if (r == -3)
-		return 0;
 	if (r != 0)
 		return r;
+	/* A poll that changes nothing writes nothing. */
+	if (l->set_status == NULL && unchanged)
+		return 0;
 	if (l->set_status != NULL) {
 		json_object_set_new(l->order, "status",
 		    json_string(l->set_status));

@@ -364,6 +364,25 @@ store_key_revoked(DB *sdb, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return store_key_time(sdb, pdata, CERT_TAG_REVOKED_AT, skey);
 }
 
+/*
+ * The field tag of a primary record, as a secondary index's key: 0 with
+ * f set, DB_DONOTINDEX when absent or empty, EINVAL when malformed.
+ */
+static int
+store_index_field(const DBT *pdata, uint8_t tag, const char *what,
+    struct rec_field *f)
+{
+	int	 r;
+
+	if ((r = rec_find(pdata->data, pdata->size, tag, f)) == -1) {
+		log_error("store: malformed %s record", what);
+		return EINVAL;
+	}
+	if (r == 0 || f->len == 0)
+		return DB_DONOTINDEX;
+	return 0;
+}
+
 static int
 store_key_thumbprint(DB *sdb, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
@@ -372,13 +391,9 @@ store_key_thumbprint(DB *sdb, const DBT *pkey, const DBT *pdata, DBT *skey)
 
 	(void)sdb;
 	(void)pkey;
-	if ((r = rec_find(pdata->data, pdata->size, ACCT_TAG_THUMBPRINT,
-	    &f)) == -1) {
-		log_error("store: malformed account record");
-		return EINVAL;
-	}
-	if (r == 0 || f.len == 0)
-		return DB_DONOTINDEX;
+	if ((r = store_index_field(pdata, ACCT_TAG_THUMBPRINT, "account",
+	    &f)) != 0)
+		return r;
 	/* The key may point into the record: nothing to allocate. */
 	memset(skey, 0, sizeof(*skey));
 	skey->data = (void *)f.val;
@@ -397,13 +412,9 @@ store_key_order_account(DB *sdb, const DBT *pkey, const DBT *pdata,
 
 	(void)sdb;
 	(void)pkey;
-	if ((r = rec_find(pdata->data, pdata->size, ORDER_TAG_ACCOUNT,
-	    &f)) == -1) {
-		log_error("store: malformed order record");
-		return EINVAL;
-	}
-	if (r == 0 || f.len == 0)
-		return DB_DONOTINDEX;
+	if ((r = store_index_field(pdata, ORDER_TAG_ACCOUNT, "order",
+	    &f)) != 0)
+		return r;
 	/* The NUL ends the account id in the key: it cannot hold one. */
 	if (memchr(f.val, '\0', f.len) != NULL) {
 		log_error("store: order record with a NUL in its account");
