@@ -42,8 +42,19 @@ printed=$(cat "$tmp"/victim.* | wc -l)
 test "$printed" -gt 0; ok $? "the killed processes had issued ($printed certificates)"
 
 # New processes open the store after the crashes and issue at once.
+# Exit 75 means the store was wedged by a process killed holding a
+# mutex: pica left the recovery hint and asks to be run again (pica(8)),
+# as a supervisor would do for a FastCGI program.
 "$PICA" issue after.test "$tmp/after.crt" "$tmp/after.key" >/dev/null 2>"$tmp/after.err"
-ok $? "pica issue works after the kills"
+st=$?
+if [ $st -eq 75 ]; then
+	diag "pica issue exited 75 (store recovered under it); running it again"
+	"$PICA" issue after.test "$tmp/after.crt" "$tmp/after.key" --force \
+		>/dev/null 2>"$tmp/after.err"
+	st=$?
+fi
+[ $st -eq 0 ] || { diag "exit status $st"; sed 's/^/# /' "$tmp/after.err" | grep -v BDB0113 | tail -5; }
+ok $st "pica issue works after the kills"
 "$T_BUILDDIR/stress" "$PICA_CONFIG" 20 fresh >"$tmp/fresh" 2>"$tmp/fresh.err"
 ok $? "a fresh issuing process works"
 
@@ -68,7 +79,7 @@ cat "$tmp"/victim.* "$tmp/survivor" "$tmp/fresh" | sort >"$tmp/printed"
 "$PICA" list | cut -d' ' -f1 | sort >"$tmp/stored"
 is "$(comm -23 "$tmp/printed" "$tmp/stored" | wc -l)" 0 "every printed serial is in the store"
 is "$(sort -u "$tmp/printed" | wc -l)" "$(wc -l <"$tmp/printed")" "no serial printed twice"
-(cd "$tmp/ca/db" && db5.3_verify -q -h . *.db) >"$tmp/verify" 2>&1
+verify_store "$tmp/ca/db" >"$tmp/verify" 2>&1
 ok $? "db5.3_verify is clean"
 sed 's/^/# /' "$tmp/verify"
 "$PICA" backup "$tmp/bak" >/dev/null && "$PICA" backup --verify "$tmp/bak" >/dev/null

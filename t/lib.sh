@@ -139,3 +139,15 @@ exec(code)
 json.dump(c, open(p, "w"), indent=2)
 PY
 }
+
+# db5.3_verify on a copy of the store's database files.  Never on the
+# live environment: after a SIGKILL a region mutex may still be held by
+# the dead process, and db_verify, which joins the environment and has
+# no watchdog, would wait for it for ever.  Run it after a pica command
+# has opened and closed the store (its checkpoint flushes the cache).
+verify_store() {
+	copy=$tmp/verify-copy
+	rm -rf "$copy"
+	mkdir "$copy" && cp "$1"/*.db "$copy"/ &&
+		(cd "$copy" && timeout 120 db5.3_verify -q -h . *.db)
+}
