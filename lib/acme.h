@@ -145,6 +145,13 @@ int	 acme_obj_get(struct store_txn *, int table, const char *id,
 	    json_t **out);
 
 /*
+ * The key of STORE_VALID_AUTHZS for an account and an order identifier
+ * ({"type", "value"}, a wildcard as "*.NAME"); -1 when it does not fit.
+ */
+int	 acme_valid_authz_key(char *buf, size_t len, const char *account,
+	    const char *type, const char *value);
+
+/*
  * Count one event of kind for subject in a fixed window of window
  * seconds: ACME_RATE_LIMITED (and when the window ends) once limit are
  * in it.  limit 0 counts nothing.
@@ -167,7 +174,6 @@ void	 acme_time(int64_t t, char *buf, size_t len);
  * An account remembers its valid authorizations, "type:value" -> {"id",
  * "expires"}, for new orders to reuse; drop those expired by now.
  */
-void	 acme_authz_map_prune(json_t *map, int64_t now);
 
 /* Bring an order's status up to date from its authorizations. */
 int	 acme_order_refresh(struct store_txn *, json_t *order, int64_t now);

@@ -158,8 +158,6 @@ acme_cert(struct acme *a, struct http_req *req, struct http_resp *resp)
 	struct cert_rec		 rec;
 	unsigned char		 sn[STORE_SERIAL_MAX];
 	size_t			 snlen;
-	const unsigned char	*d;
-	X509			*leaf = NULL;
 	BIO			*bio = NULL;
 	char			 id[80], *pem;
 	long			 len;
@@ -185,10 +183,10 @@ acme_cert(struct acme *a, struct http_req *req, struct http_resp *resp)
 		    "not issued to this account");
 		goto fail;
 	}
-	d = rec.der;
-	if ((leaf = d2i_X509(NULL, &d, (long)rec.der_len)) == NULL ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    !PEM_write_bio_X509(bio, leaf) ||
+	/* The stored DER as it is: the store only holds what pica signed. */
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio(bio, PEM_STRING_X509, "", rec.der,
+	    (long)rec.der_len) ||
 	    !PEM_write_bio_X509(bio, a->ca->cert)) {
 		pica_err_ssl(&err, PICA_E_INTERNAL, "certificate %s", id);
 		goto fail;
@@ -202,7 +200,6 @@ fail:
 	acme_problem(a, resp, &err);
 out:
 	BIO_free(bio);
-	X509_free(leaf);
 	cert_rec_free(&rec);
 	acme_post_close(&p);
 	return 0;

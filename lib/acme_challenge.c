@@ -37,9 +37,9 @@ static int
 acme_chall_fn(struct store_txn *t, void *arg)
 {
 	struct acme_chall_op	*o = arg;
-	json_t			*acct = NULL, *map, *ident;
+	json_t			*entry, *ident;
 	const char		*status;
-	char			 key[300];
+	char			 key[400], value[300];
 	int			 r;
 
 	json_decref(o->chall);
@@ -90,25 +90,19 @@ acme_chall_fn(struct store_txn *t, void *arg)
 		return r;
 	if (o->result != NULL)
 		return 0;
-	/* Remember it on the account so that new orders reuse it. */
-	if ((r = acme_obj_get(t, STORE_ACCOUNTS, json_string_value(
-	    json_object_get(o->chall, "account")), &acct)) != 0)
-		return r;
+	/* Remember it for the account, so that its new orders reuse it. */
 	ident = json_object_get(o->authz, "identifier");
-	snprintf(key, sizeof(key), "%s:%s%s",
-	    json_string_value(json_object_get(ident, "type")),
+	snprintf(value, sizeof(value), "%s%s",
 	    json_is_true(json_object_get(o->authz, "wildcard")) ? "*." : "",
 	    json_string_value(json_object_get(ident, "value")));
-	if ((map = json_object_get(acct, "authzs")) == NULL) {
-		map = json_object();
-		json_object_set_new(acct, "authzs", map);
-	}
-	acme_authz_map_prune(map, (int64_t)time(NULL));
-	json_object_set_new(map, key, json_pack("{s:s, s:O}", "id",
-	    o->authz_id, "expires", json_object_get(o->authz, "expires")));
-	r = acme_obj_put(t, STORE_ACCOUNTS, json_string_value(
-	    json_object_get(o->chall, "account")), acct, 0);
-	json_decref(acct);
+	if (acme_valid_authz_key(key, sizeof(key), json_string_value(
+	    json_object_get(o->chall, "account")), json_string_value(
+	    json_object_get(ident, "type")), value) == -1)
+		return 0;
+	entry = json_pack("{s:s, s:O}", "id", o->authz_id, "expires",
+	    json_object_get(o->authz, "expires"));
+	r = acme_obj_put(t, STORE_VALID_AUTHZS, key, entry, 0);
+	json_decref(entry);
 	return r;
 }
 

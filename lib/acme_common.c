@@ -622,16 +622,16 @@ acme_rate_take(struct store_txn *t, const char *kind, const char *subject,
 	return 0;
 }
 
-void
-acme_authz_map_prune(json_t *map, int64_t now)
+int
+acme_valid_authz_key(char *buf, size_t len, const char *account,
+    const char *type, const char *value)
 {
-	const char	*k;
-	json_t		*v;
-	void		*tmp;
+	int	 n;
 
-	json_object_foreach_safe(map, tmp, k, v)
-		if (json_integer_value(json_object_get(v, "expires")) <= now)
-			json_object_del(map, k);
+	if (account == NULL || type == NULL || value == NULL)
+		return -1;
+	n = snprintf(buf, len, "%s %s:%s", account, type, value);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 void

@@ -131,33 +131,45 @@ struct acme_new_order {
 	json_t		*order;		/* out */
 };
 
-/* An authorization of the account for id that is still valid, if any. */
+/*
+ * A valid authorization of the account for ident, if any.  An entry whose
+ * authorization expired or was deactivated since is dropped on the way.
+ */
 static int
-acme_reuse_authz(struct store_txn *t, json_t *acct, json_t *ident,
+acme_reuse_authz(struct store_txn *t, const char *account, json_t *ident,
     int64_t now, char *out, size_t len)
 {
-	json_t		*map, *authz = NULL;
+	json_t		*entry = NULL, *authz = NULL;
 	const char	*aid;
-	char		 key[300];
+	char		 key[400];
 	int		 r;
 
-	map = json_object_get(acct, "authzs");
-	snprintf(key, sizeof(key), "%s:%s",
+	if (acme_valid_authz_key(key, sizeof(key), account,
 	    json_string_value(json_object_get(ident, "type")),
-	    json_string_value(json_object_get(ident, "value")));
-	if ((aid = json_string_value(json_object_get(json_object_get(map, key),
-	    "id"))) == NULL)
+	    json_string_value(json_object_get(ident, "value"))) == -1)
 		return STORE_NOTFOUND;
-	if ((r = acme_obj_get(t, STORE_AUTHZS, aid, &authz)) != 0)
+	if ((r = acme_obj_get(t, STORE_VALID_AUTHZS, key, &entry)) != 0)
 		return r;
-	r = STORE_NOTFOUND;
-	if (strcmp(json_string_value(json_object_get(authz, "status")),
-	    "valid") == 0 &&
+	aid = json_string_value(json_object_get(entry, "id"));
+	if (aid == NULL || json_integer_value(json_object_get(entry,
+	    "expires")) <= now)
+		r = STORE_NOTFOUND;
+	else
+		r = acme_obj_get(t, STORE_AUTHZS, aid, &authz);
+	if (r != 0 && r != STORE_NOTFOUND)
+		goto out;
+	if (r == 0 && strcmp(json_string_value(json_object_get(authz,
+	    "status")), "valid") == 0 &&
 	    json_integer_value(json_object_get(authz, "expires")) > now) {
 		snprintf(out, len, "%s", aid);
-		r = 0;
+		goto out;
 	}
+	/* Gone, expired or no longer valid: forget it. */
+	if ((r = store_blob_del(t, STORE_VALID_AUTHZS, key)) == 0)
+		r = STORE_NOTFOUND;
+out:
 	json_decref(authz);
+	json_decref(entry);
 	return r;
 }
 
@@ -166,7 +178,7 @@ acme_new_order_fn(struct store_txn *t, void *arg)
 {
 	struct acme_new_order	*n = arg;
 	const struct conf	*cf = n->a->conf;
-	json_t			*ident, *authzs, *acct = NULL, *authz, *chall;
+	json_t			*ident, *authzs, *authz, *chall;
 	json_t			*challs;
 	char			 aid[32], cid[32], token[32], tok2[32];
 	char			 full[64];
@@ -180,15 +192,16 @@ acme_new_order_fn(struct store_txn *t, void *arg)
 	if ((r = acme_rate_take(t, "order", n->account, cf->rl_orders_n,
 	    cf->rl_orders_window, &n->a->retry_after)) != 0)
 		return r;
-	if ((r = acme_obj_get(t, STORE_ACCOUNTS, n->account, &acct)) != 0)
-		return r;
 	authzs = json_array();
 	json_array_foreach(n->identifiers, i, ident) {
-		if (acme_reuse_authz(t, acct, ident, now, aid,
-		    sizeof(aid)) == 0) {
+		r = acme_reuse_authz(t, n->account, ident, now, aid,
+		    sizeof(aid));
+		if (r == 0) {
 			json_array_append_new(authzs, json_string(aid));
 			continue;
 		}
+		if (r != STORE_NOTFOUND)
+			goto fail;
 		value = json_string_value(json_object_get(ident, "value"));
 		wildcard = strncmp(value, "*.", 2) == 0;
 		acme_new_id(aid);
@@ -239,7 +252,6 @@ acme_new_order_fn(struct store_txn *t, void *arg)
 	r = acme_obj_put(t, STORE_ORDERS, n->id, n->order, 1);
 fail:
 	json_decref(authzs);
-	json_decref(acct);
 	return r;
 }
 

@@ -147,6 +147,12 @@ enum store_table {
 	STORE_AUTHZS,
 	STORE_CHALLENGES,
 	STORE_EAB,
+	/*
+	 * An account's valid authorization for an identifier, by
+	 * "ACCOUNT TYPE:VALUE": what a new order of the account reuses.
+	 * Kept apart from the account, which every request reads.
+	 */
+	STORE_VALID_AUTHZS,
 };
 
 #define ACCT_TAG_THUMBPRINT	1

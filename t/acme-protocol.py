@@ -626,6 +626,7 @@ def main():
         {"type": "dns", "value": "localhost"}]})
     ok(r.status_code == 201 and r.json()["status"] == "ready",
        "a new order reuses the valid authorization: ready at once", r.text)
+    reused = r.json()["authorizations"][0]
 
     # Failing validations, for an account with no valid authorizations:
     # a wrong answer, then nobody listening.
@@ -667,6 +668,16 @@ def main():
     r = c.post(az_url, {"status": "deactivated"})
     ok(r.status_code == 200 and r.json().get("status") == "deactivated",
        "authorization deactivated", r.text)
+    # A deactivated authorization is not reused.
+    r = c.post(reused, {"status": "deactivated"})
+    ok(r.status_code == 200 and r.json().get("status") == "deactivated",
+       "the reused authorization deactivated", r.text)
+    r = c.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"}]})
+    ok(r.status_code == 201 and r.json()["status"] == "pending" and
+       r.json()["authorizations"][0] != reused,
+       "the next order for the name has a new, pending authorization",
+       r.text)
     r = other.post(other.kid, {"status": "deactivated"})
     ok(r.status_code == 200 and r.json().get("status") == "deactivated",
        "account deactivated", r.text)
