@@ -17,6 +17,7 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "ocsp.h"
 #include "serial.h"
 #include "signer.h"
 #include "store.h"
@@ -306,7 +307,7 @@ ca_write_config(const struct ca_init *ci, const char *dir,
 	    " s:{s:b, s:s, s:b},"
 	    " s:{s:{s:s, s:s, s:s}, s:s},"
 	    " s:{s:[s,s,s]},"
-	    " s:{s:s}}",
+	    " s:{s:s, s:s, s:s}}",
 	    "name", ci->name,
 	    "root", "certs/root.pem",
 	    "crt", "certs/intermediate.pem",
@@ -320,7 +321,8 @@ ca_write_config(const struct ca_init *ci, const char *dir,
 	    "maxTLSCertDuration", "8760h", "minTLSCertDuration", "5m",
 	    "backdate", "1m",
 	    "acme", "challenges", "http-01", "dns-01", "tls-alpn-01",
-	    "ocsp", "validity", "24h");
+	    "ocsp", "validity", "24h", "cert", "certs/ocsp.pem",
+	    "key", "secrets/ocsp.key");
 	if (doc == NULL)
 		goto oom;
 	if (ci->http_url != NULL)
@@ -434,7 +436,8 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	X509		*root = NULL, *inter = NULL, *chain[2];
 	struct store	*st = NULL;
 	struct conf	*cf = NULL;
-	int		 moved = 0;
+	struct ca	 made;
+	int		 moved = 0, renewed;
 	char		 cn[512];
 	size_t		 i, len;
 	static const char *const subdirs[] = { "certs", "templates", "www",
@@ -536,6 +539,24 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 		    "store", sub);
 		goto out;
 	}
+	/*
+	 * The delegated OCSP responder, in the store like any certificate,
+	 * with pica.json read where it now is (its paths are absolute).
+	 */
+	free(sub);
+	conf_free(cf);
+	cf = NULL;
+	if ((sub = util_path_join(ci->dir, "pica.json")) == NULL)
+		goto oom;
+	if (conf_load(sub, &cf, err) == -1)
+		goto out;
+	made.conf = cf;
+	made.root = root;
+	made.cert = inter;
+	made.key = ikey;
+	if (ocsp_signer_renew(&made, st, 1, (int64_t)time(NULL), &renewed,
+	    err) == -1)
+		goto out;
 	ca_fingerprint(root, fpr, fprlen);
 	moved = 0;
 	rc = 0;

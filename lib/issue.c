@@ -300,7 +300,7 @@ issue_cert(struct ca *ca, struct store *st, const struct issue_req *req,
 	sans = req->sans ? req->sans : csr_sans;
 	n_sans = req->sans ? req->n_sans : n_csr_sans;
 	/* A request with a name only in its CN gets it as a SAN too. */
-	if (n_sans == 0 && cn != NULL && cn[0] != '\0') {
+	if (n_sans == 0 && cn != NULL && cn[0] != '\0' && !req->ca_own) {
 		if (issue_typed_name(cn, buf, sizeof(buf)) == -1) {
 			pica_err_set(err, PICA_E_BADCSR, "common name too long");
 			goto out;
@@ -309,7 +309,7 @@ issue_cert(struct ca *ca, struct store *st, const struct issue_req *req,
 		sans = &cn_san;
 		n_sans = 1;
 	}
-	if (n_sans == 0) {
+	if (n_sans == 0 && !req->ca_own) {
 		pica_err_set(err, PICA_E_BADCSR, "no names to certify");
 		goto out;
 	}

@@ -28,6 +28,8 @@ struct issue_req {
 	int64_t		 lifetime;	/* 0: defaultTLSCertDuration */
 	const char	*account;	/* ACME account id, or NULL */
 	const char	*order;		/* ACME order id, or NULL */
+	int		 ca_own;	/* the CA's own (OCSP responder): a
+					   subject without names is fine */
 };
 
 /*

@@ -17,6 +17,7 @@ struct store;
 int	 cmd_init(int argc, char **argv, const char *cfg);
 int	 cmd_issue(int argc, char **argv, const char *cfg);
 int	 cmd_revoke(int argc, char **argv, const char *cfg);
+int	 cmd_crl(int argc, char **argv, const char *cfg);
 int	 cmd_list(int argc, char **argv, const char *cfg);
 int	 cmd_show(int argc, char **argv, const char *cfg);
 int	 cmd_backup(int argc, char **argv, const char *cfg);
@@ -29,6 +30,9 @@ int	 cmd_demo(int argc, char **argv, const char *cfg);
  */
 int	 cmd_open(const char *cfg, int with_key, struct conf **cf,
 	    struct ca **ca, struct store **st);
+
+/* Sign and write the CRL files; quiet prints nothing but errors. */
+int	 cmd_crl_publish(struct ca *ca, struct store *st, int quiet);
 
 /* Close what cmd_open opened. */
 void	 cmd_close(struct conf *cf, struct ca *ca, struct store *st);

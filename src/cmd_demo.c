@@ -36,8 +36,10 @@
 #include "ca.h"
 #include "cmd.h"
 #include "conf.h"
+#include "crl.h"
 #include "issue.h"
 #include "log.h"
+#include "ocsp.h"
 #include "signer.h"
 #include "store.h"
 #include "util.h"
@@ -63,7 +65,7 @@
 static const char *const demo_programs[] = {
 	"acme-directory", "acme-nonce", "acme-account", "acme-order",
 	"acme-finalize", "acme-authz", "acme-challenge", "acme-cert",
-	"acme-key-change", "acme-renewal-info", NULL
+	"acme-key-change", "acme-renewal-info", "ocsp", NULL
 };
 #define DEMO_N_PROGRAMS	(sizeof(demo_programs) / sizeof(demo_programs[0]) - 1)
 
@@ -759,7 +761,7 @@ demo_banner(const struct conf *cf, const char *server, const char *dir,
 int
 cmd_demo(int argc, char **argv, const char *cfg)
 {
-	int		 rc = EXIT_FAILURE, ch, sig, ready = 0, url_port;
+	int		 rc = EXIT_FAILURE, ch, sig, ready = 0, url_port, renewed;
 	struct conf	*cf = NULL;
 	struct ca	*ca = NULL;
 	struct store	*st = NULL;
@@ -901,6 +903,16 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		log_warn("demo: externalURL %s (in %s) is not on the --https "
 		    "port %d: ACME clients follow externalURL",
 		    cf->external_url, conf_path, https.port);
+
+	/* The OCSP responder's certificate and the CRL, when due. */
+	if (ocsp_signer_renew(ca, st, 0, (int64_t)time(NULL), &renewed,
+	    &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	if (cf->crl_enabled && crl_is_stale(cf, (int64_t)time(NULL)) &&
+	    cmd_crl_publish(ca, st, 1) == -1)
+		goto out;
 
 	/* The web server's certificate, from the CA itself. */
 	demo_add_name(names, &n_names, "localhost");

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "ca.h"
 #include "conf.h"
 #include "log.h"
 #include "reason.h"
@@ -22,7 +23,8 @@ revoke_usage(FILE *fp)
 	    "usage: pica [-c FILE] revoke SERIAL [--reason NAME]\n\n"
 	    "Revoke the certificate with SERIAL (hex, as `pica list` prints it,\n"
 	    "or colon-separated as openssl prints it).  The revocation is\n"
-	    "committed to the store at once.\n\n"
+	    "committed to the store at once, and the CRL files are made again\n"
+	    "when crl.generateOnRevoke is set.\n\n"
 	    "  --reason NAME  an RFC 5280 reason: unspecified (default),\n"
 	    "                 keyCompromise, cACompromise, affiliationChanged,\n"
 	    "                 superseded, cessationOfOperation,\n"
@@ -34,7 +36,9 @@ cmd_revoke(int argc, char **argv, const char *cfg)
 {
 	int		 rc = EXIT_FAILURE, ch, reason = 0, r;
 	struct conf	*cf = NULL;
+	struct ca	*ca = NULL;
 	struct store	*st = NULL;
+	int		 publish;
 	unsigned char	 serial[STORE_SERIAL_MAX];
 	size_t		 len;
 	static const struct option opts[] = {
@@ -73,13 +77,24 @@ cmd_revoke(int argc, char **argv, const char *cfg)
 		    argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (cmd_open(cfg, 0, &cf, NULL, &st) == -1)
+	if (cmd_open(cfg, 0, &cf, NULL, NULL) == -1)
+		goto out;
+	/* The key is loaded before the revocation, so that a CRL can follow. */
+	publish = cf->crl_enabled && cf->crl_generate_on_revoke;
+	conf_free(cf);
+	cf = NULL;
+	if (cmd_open(cfg, publish, &cf, publish ? &ca : NULL, &st) == -1)
 		goto out;
 	r = store_cert_set_revoked(st, serial, len, reason,
 	    (int64_t)time(NULL));
 	switch (r) {
 	case 0:
 		printf("revoked %s (%s)\n", argv[optind], reason_name(reason));
+		if (publish && cmd_crl_publish(ca, st, 1) == -1) {
+			log_error("revoke: the revocation is in the store; "
+			    "run `pica crl` to publish it");
+			break;
+		}
 		rc = EXIT_SUCCESS;
 		break;
 	case STORE_NOTFOUND:
@@ -94,6 +109,6 @@ cmd_revoke(int argc, char **argv, const char *cfg)
 		break;
 	}
 out:
-	cmd_close(cf, NULL, st);
+	cmd_close(cf, ca, st);
 	return rc;
 }

@@ -24,6 +24,7 @@ static const struct {
 	{ "init", cmd_init, "create a new CA (root, intermediate, store)" },
 	{ "issue", cmd_issue, "issue a certificate offline" },
 	{ "revoke", cmd_revoke, "revoke a certificate" },
+	{ "crl", cmd_crl, "sign and publish the CRL" },
 	{ "list", cmd_list, "list certificates" },
 	{ "show", cmd_show, "show one certificate" },
 	{ "backup", cmd_backup, "hot backup of the CA, or verify one" },

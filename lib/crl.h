@@ -1,0 +1,54 @@
+/*
+ * crl.h: the CRL, built from the store's revoked certificates, signed by
+ * the intermediate and published as static files in the web root.
+ */
+#ifndef PICA_CRL_H
+#define PICA_CRL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct ca;
+struct conf;
+struct store;
+
+/* A revoked certificate stays on the CRL this long after it expired. */
+#define CRL_EXPIRED_GRACE	(7 * 86400)
+
+/* The files crl_publish writes under the web root. */
+#define CRL_FILE_DER	"crl"
+#define CRL_FILE_PEM	"crl.pem"
+
+/* What crl_publish made. */
+struct crl_info {
+	uint64_t	 number;	/* the CRL number */
+	size_t		 entries;	/* revoked certificates on it */
+	int64_t		 this_update;
+	int64_t		 next_update;
+	size_t		 der_len;
+};
+
+/*
+ * Build and sign the CRL at time now with the CA's key (ca_open with the
+ * key), take the next CRL number from the store, and write it atomically
+ * as DER (www/crl) and PEM (www/crl.pem).  info may be NULL.
+ */
+int	 crl_publish(struct ca *, struct store *, int64_t now,
+	    struct crl_info *info, struct pica_err *);
+
+/*
+ * Whether the published CRL must be made again: it is missing, unreadable,
+ * or past its renewal point (half of crl.cacheDuration before nextUpdate).
+ */
+int	 crl_is_stale(const struct conf *, int64_t now);
+
+/*
+ * After a revocation by a program that holds no key: remove the published
+ * files, so that the next fetch reaches the crl program, which makes them
+ * again with the revocation on.  -1 when they stay.
+ */
+int	 crl_invalidate(const struct conf *, struct pica_err *);
+
+#endif

@@ -1,0 +1,201 @@
+#!/bin/sh
+# Revocation through pica revoke, the CRL files it publishes, and the ocsp
+# program answering `openssl ocsp` through the demo's nginx and lighttpd.
+. "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
+export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
+
+for prog in spawn-fcgi curl openssl; do
+	if ! command -v "$prog" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $prog not installed"
+		exit 0
+	fi
+done
+for prog in nginx lighttpd; do
+	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$prog" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $prog not installed"
+		exit 0
+	fi
+done
+
+plan 64
+
+https_port=$(free_port)
+http_port=$(free_port)
+while [ "$http_port" = "$https_port" ]; do http_port=$(free_port); done
+ca=$tmp/ca
+root=$ca/certs/root.pem
+inter=$ca/certs/intermediate.pem
+base=http://127.0.0.1:$http_port
+
+"$PICA" init "$ca" --name "Test" --dns localhost \
+	--url "https://127.0.0.1:$https_port" --http-url "$base" \
+	>"$tmp/init.out" 2>&1
+ok $? "CA made"
+export PICA_CONFIG=$ca/pica.json
+
+# The delegated responder pica init made.
+txt=$(openssl x509 -in "$ca/certs/ocsp.pem" -noout -text)
+like "$txt" 'OCSP Signing' "responder certificate: EKU OCSPSigning"
+like "$txt" 'OCSP No Check' "responder certificate: id-pkix-ocsp-nocheck"
+openssl verify -CAfile "$root" -untrusted "$inter" -purpose ocsphelper \
+	"$ca/certs/ocsp.pem" >/dev/null 2>&1 ||
+	openssl verify -CAfile "$root" -untrusted "$inter" \
+	"$ca/certs/ocsp.pem" >/dev/null
+ok $? "responder certificate verifies up to the root"
+
+# The CRL, by hand.
+out=$("$PICA" crl); ok $? "pica crl"
+like "$out" '^CRL 1: 0 revoked certificates' "pica crl says what it made"
+openssl crl -inform DER -in "$ca/www/crl" -noout 2>/dev/null &&
+	openssl crl -in "$ca/www/crl.pem" -noout 2>/dev/null
+ok $? "crl (DER) and crl.pem parse"
+"$PICA" crl --if-stale >"$tmp/stale.out"
+is "$(cat "$tmp/stale.out")" "" "--if-stale: a fresh CRL is left alone"
+
+for n in a b c; do
+	"$PICA" issue "$n.test" "$tmp/$n.crt" "$tmp/$n.key" >/dev/null
+done
+cdp=$(openssl x509 -in "$tmp/a.crt" -noout -ext crlDistributionPoints |
+	sed -n 's/^ *URI://p')
+is "$cdp" "$base/crl" "certificates carry the plain-HTTP CDP"
+is "$(openssl x509 -in "$tmp/a.crt" -noout -ocsp_uri)" "$base/ocsp" \
+	"certificates carry the OCSP AIA URL"
+sa=$(pem_serial "$tmp/a.crt")
+
+# Revoking publishes a new CRL at once (crl.generateOnRevoke).
+"$PICA" revoke "$sa" --reason keyCompromise >/dev/null
+ok $? "pica revoke"
+crl=$(openssl crl -inform DER -in "$ca/www/crl" -noout -text | tr '\n' ' ')
+like "$crl" "Serial Number: $(echo "$sa" | tr a-f A-F)" \
+	"the revoked certificate is on the CRL"
+like "$crl" 'Key Compromise' "with its reason"
+like "$crl" 'CRL Number: *[[:space:]]*2' "the CRL number went up"
+idp=$(echo "$crl" | sed -n 's/.*Issuing Distribution Point: critical *Full Name: *URI:\([^ ]*\).*/\1/p')
+is "$idp" "$cdp" "the IDP names the certificates' CDP"
+like "$crl" 'Authority Key Identifier' "with the authority key identifier"
+
+vcrl() {
+	openssl verify -crl_check -CAfile "$root" -untrusted "$inter" \
+		-CRLfile "$1" "$2" 2>&1
+}
+like "$(vcrl "$ca/www/crl.pem" "$tmp/b.crt")" ': OK$' \
+	"openssl verify -crl_check: good certificate OK"
+like "$(vcrl "$ca/www/crl.pem" "$tmp/a.crt")" 'certificate revoked' \
+	"openssl verify -crl_check: revoked certificate revoked"
+
+# ocsp_q SERVER_URL ARGS...: openssl ocsp against the responder.
+ocsp_q() {
+	u=$1
+	shift
+	openssl ocsp -issuer "$inter" -CAfile "$root" -url "$u" "$@" 2>&1 |
+		tr '\n' ' '
+}
+
+round() {
+	server=$1
+	start_bg "$PICA" demo "$ca" --server "$server" \
+		--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
+		>"$tmp/demo.out" 2>"$tmp/demo.err"
+	demo_pid=$bg_pid
+	i=0
+	until curl -sf -o /dev/null "$base/roots.pem" &&
+	    grep -q '^pica demo: ready' "$tmp/demo.out"; do
+		i=$((i + 1))
+		if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
+			sed 's/^/#   /' "$tmp/demo.err"
+			break
+		fi
+		sleep 0.2
+	done
+	ok $? "$server: demo up"
+
+	out=$(ocsp_q "$base/ocsp" -cert "$tmp/b.crt" -cert "$tmp/a.crt")
+	like "$out" 'Response verify OK' "$server: POST with nonce verifies"
+	like "$out" "b.crt: good" "$server: good"
+	like "$out" "a.crt: revoked" "$server: revoked"
+	like "$out" "Reason: keyCompromise" "$server: with its reason"
+	out=$(ocsp_q "$base/ocsp" -cert "$tmp/b.crt" -no_nonce)
+	like "$out" "Response verify OK.*b.crt: good" \
+		"$server: POST without nonce"
+	out=$(ocsp_q "$base/ocsp" -serial 0x0123456789abcdef)
+	like "$out" "0x0123456789abcdef: unknown" \
+		"$server: a serial this CA never issued: unknown"
+	out=$(openssl ocsp -issuer "$tmp/other/certs/intermediate.pem" \
+		-serial 0x1234 -url "$base/ocsp" -no_nonce 2>&1)
+	like "$out" 'unauthorized' "$server: another CA's certificate: unauthorized"
+
+	# GET, RFC 6960 A.1: the DER request in base64, URL-encoded.
+	openssl ocsp -issuer "$inter" -cert "$tmp/c.crt" -no_nonce \
+		-reqout "$tmp/req.der" >/dev/null 2>&1
+	b64=$(base64 -w0 "$tmp/req.der")
+	curl -s -D "$tmp/h1" -o "$tmp/r1.der" "$base/ocsp/$b64"
+	out=$(openssl ocsp -respin "$tmp/r1.der" -issuer "$inter" \
+		-cert "$tmp/c.crt" -CAfile "$root" 2>&1 | tr '\n' ' ')
+	like "$out" 'Response verify OK.*c.crt: good' "$server: GET: good"
+	like "$(cat "$tmp/h1")" 'Cache-Control: max-age=[0-9]+' \
+		"$server: GET answer: Cache-Control max-age"
+	like "$(cat "$tmp/h1")" 'ETag: "[0-9a-f]+"' "$server: and an ETag"
+	esc=$(printf %s "$b64" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+	curl -s -o "$tmp/r2.der" "$base/ocsp/$esc"
+	cmp -s "$tmp/r1.der" "$tmp/r2.der"
+	ok $? "$server: %-escaped GET: the same (cached) answer"
+
+	# Revoked now: the cached answer is replaced at once.
+	"$PICA" revoke "$(pem_serial "$tmp/c.crt")" --reason superseded \
+		>/dev/null
+	curl -s -o "$tmp/r3.der" "$base/ocsp/$b64"
+	out=$(openssl ocsp -respin "$tmp/r3.der" -issuer "$inter" \
+		-cert "$tmp/c.crt" -CAfile "$root" 2>&1 | tr '\n' ' ')
+	like "$out" 'c.crt: revoked.*Reason: superseded' \
+		"$server: revoked at once, over the cached good answer"
+	curl -s -o "$tmp/crl.der" "$base/crl"
+	openssl crl -inform DER -in "$tmp/crl.der" -out "$tmp/crl.pem"
+	like "$(vcrl "$tmp/crl.pem" "$tmp/c.crt")" 'certificate revoked' \
+		"$server: the served CRL agrees"
+
+	# Bad input: each gets an answer, nothing dies.
+	curl -s -o "$tmp/bad1" "$base/ocsp/MEUwQz!!junk*base64"
+	like "$(openssl ocsp -respin "$tmp/bad1" -resp_text 2>&1)" \
+		'malformedrequest' "$server: junk GET: malformedRequest"
+	head -c 40 "$tmp/req.der" >"$tmp/trunc.der"
+	curl -s -o "$tmp/bad2" -H 'Content-Type: application/ocsp-request' \
+		--data-binary @"$tmp/trunc.der" "$base/ocsp"
+	like "$(openssl ocsp -respin "$tmp/bad2" -resp_text 2>&1)" \
+		'malformedrequest' "$server: truncated DER: malformedRequest"
+	head -c 1000000 /dev/zero >"$tmp/big"
+	code=$(curl -s -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/ocsp-request' \
+		--data-binary @"$tmp/big" "$base/ocsp")
+	is "$code" 413 "$server: a request of 1 MB: 413"
+	code=$(curl -s -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: text/plain' --data-binary @"$tmp/req.der" \
+		"$base/ocsp")
+	is "$code" 415 "$server: wrong Content-Type: 415"
+	set --
+	i=0
+	while [ $i -lt 99 ]; do
+		set -- "$@" -serial "0x$(printf '%04x' $((i + 4096)))"
+		i=$((i + 1))
+	done
+	out=$(ocsp_q "$base/ocsp" -cert "$tmp/b.crt" "$@")
+	n_unknown=$(echo "$out" | grep -o ': unknown ' | wc -l)
+	like "$out" 'Response verify OK.*b.crt: good' \
+		"$server: 100 requests in one: verifies, the good one good"
+	is "$n_unknown" 99 "$server: and the 99 others unknown"
+	pgrep -f "ocsp -c $ca/pica.json" >/dev/null
+	ok $? "$server: the ocsp program never died"
+	! grep -q 'ocsp was killed\|ocsp exited' "$tmp/demo.err"
+	ok $? "$server: the demo restarted no ocsp program"
+
+	kill -TERM "$demo_pid"
+	wait "$demo_pid"
+	ok $? "$server: the demo stops with status 0"
+	t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
+}
+
+"$PICA" init "$tmp/other" --name "Other" --dns other.test >/dev/null 2>&1
+round nginx
+# The second round starts from a good c.crt again.
+"$PICA" issue c.test "$tmp/c.crt" "$tmp/c.key" --force >/dev/null
+round lighttpd
+done_testing
