@@ -274,6 +274,15 @@ ocsp_answer_free(struct ocsp_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* dst becomes a copy of src, with its own DER. */
+static void
+ocsp_answer_copy(struct ocsp_answer *dst, const struct ocsp_answer *src)
+{
+	*dst = *src;
+	dst->der = xcalloc(1, src->len);
+	memcpy(dst->der, src->der, src->len);
+}
+
 static int
 ocsp_answer_set(OCSP_RESPONSE *resp, struct ocsp_answer *out)
 {
@@ -462,13 +471,7 @@ ocsp_respond(struct ocsp_responder *r, const unsigned char *der, size_t len,
 		    slot->status == (known ? rec.status : (enum cert_status)-1)
 		    && slot->revoked_at == rec.revoked_at &&
 		    now < slot->ans.this_update + cf->ocsp_validity / 2) {
-			out->der = xcalloc(1, slot->ans.len);
-			memcpy(out->der, slot->ans.der, slot->ans.len);
-			out->len = slot->ans.len;
-			out->cacheable = 1;
-			out->this_update = slot->ans.this_update;
-			out->next_update = slot->ans.next_update;
-			memcpy(out->etag, slot->ans.etag, sizeof(out->etag));
+			ocsp_answer_copy(out, &slot->ans);
 			rc = 0;
 			goto out;
 		}
@@ -505,9 +508,7 @@ ocsp_respond(struct ocsp_responder *r, const unsigned char *der, size_t len,
 		slot->used = 1;
 		slot->status = known ? rec.status : (enum cert_status)-1;
 		slot->revoked_at = rec.revoked_at;
-		slot->ans = *out;
-		slot->ans.der = xcalloc(1, out->len);
-		memcpy(slot->ans.der, out->der, out->len);
+		ocsp_answer_copy(&slot->ans, out);
 	}
 	rc = 0;
 	goto out;

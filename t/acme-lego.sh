@@ -7,16 +7,7 @@
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
-for prog in lego pebble-challtestsrv spawn-fcgi curl openssl; do
-	if ! command -v "$prog" >/dev/null 2>&1; then
-		echo "1..0 # SKIP $prog not installed"
-		exit 0
-	fi
-done
-if ! PATH=$PATH:/usr/sbin:/sbin command -v nginx >/dev/null 2>&1; then
-	echo "1..0 # SKIP nginx not installed"
-	exit 0
-fi
+require_cmds lego pebble-challtestsrv spawn-fcgi curl openssl nginx
 # Everything is on loopback: no proxy may stand in between.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'

@@ -113,6 +113,17 @@ done_testing() {
 	[ "$t_failed" -eq 0 ]
 }
 
+# Skip the whole test (TAP "1..0 # SKIP") unless every command named is
+# installed; web servers may live in /usr/sbin, outside a user's PATH.
+require_cmds() {
+	for t_cmd in "$@"; do
+		if ! PATH=$PATH:/usr/sbin:/sbin command -v "$t_cmd" >/dev/null 2>&1; then
+			echo "1..0 # SKIP $t_cmd not installed"
+			exit 0
+		fi
+	done
+}
+
 # A free TCP port on 127.0.0.1 (the kernel's choice; racy only in theory).
 free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

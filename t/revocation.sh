@@ -4,18 +4,7 @@
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
-for prog in spawn-fcgi curl openssl; do
-	if ! command -v "$prog" >/dev/null 2>&1; then
-		echo "1..0 # SKIP $prog not installed"
-		exit 0
-	fi
-done
-for prog in nginx lighttpd; do
-	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$prog" >/dev/null 2>&1; then
-		echo "1..0 # SKIP $prog not installed"
-		exit 0
-	fi
-done
+require_cmds spawn-fcgi curl openssl nginx lighttpd
 
 plan 64
 
