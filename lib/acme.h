@@ -71,6 +71,7 @@ int	 acme_challenge(struct acme *, struct http_req *, struct http_resp *);
 void	 acme_challenge_after(struct acme *);
 int	 acme_cert(struct acme *, struct http_req *, struct http_resp *);
 int	 acme_key_change(struct acme *, struct http_req *, struct http_resp *);
+int	 acme_revoke(struct acme *, struct http_req *, struct http_resp *);
 int	 acme_renewal_info(struct acme *, struct http_req *,
 	    struct http_resp *);
 
@@ -152,6 +153,15 @@ int	 acme_valid_authz_key(char *buf, size_t len, const char *account,
 	    const char *type, const char *value);
 
 /*
+ * The id of a valid, unexpired authorization of account for the
+ * identifier (type, value) into out: 0, or STORE_NOTFOUND.  A stale
+ * entry (authorization expired or deactivated since) is dropped.
+ */
+int	 acme_valid_authz(struct store_txn *, const char *account,
+	    const char *type, const char *value, int64_t now, char *out,
+	    size_t len);
+
+/*
  * Count one event of kind for subject in a fixed window of window
  * seconds: ACME_RATE_LIMITED (and when the window ends) once limit are
  * in it.  limit 0 counts nothing.
@@ -170,10 +180,6 @@ int	 acme_load(struct acme *, int table, const char *id, json_t **out);
 /* RFC 3339 text for seconds since the epoch. */
 void	 acme_time(int64_t t, char *buf, size_t len);
 
-/*
- * An account remembers its valid authorizations, "type:value" -> {"id",
- * "expires"}, for new orders to reuse; drop those expired by now.
- */
 
 /* Bring an order's status up to date from its authorizations. */
 int	 acme_order_refresh(struct store_txn *, json_t *order, int64_t now);

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "duration.h"
 #include "jws.h"
 #include "log.h"
+#include "prog.h"
 #include "rec.h"
 #include "store.h"
 #include "util.h"
@@ -63,25 +63,23 @@ static const struct {
 int
 acme_open(struct acme *a, const char *config, int with_key)
 {
-	struct pica_err	 err;
+	struct prog	 p;
 	char		 buf[1100];
+	int		 r;
 
 	memset(a, 0, sizeof(*a));
-	if (conf_load(conf_default_path(config), &a->conf, &err) == -1) {
-		log_error("%s", err.msg);
+	r = prog_open(&p, config, with_key ? PROG_CA_KEY : PROG_NO_KEY);
+	/* acme_close frees what was opened. */
+	a->conf = p.conf;
+	a->ca = p.ca;
+	a->store = p.store;
+	if (r == -1)
 		return -1;
-	}
 	if (a->conf->external_url == NULL) {
 		log_error("%s: \"externalURL\" is required for the ACME server",
 		    a->conf->path);
 		return -1;
 	}
-	if (ca_open(a->conf, with_key, &a->ca, &err) == -1) {
-		log_error("%s", err.msg);
-		return -1;
-	}
-	if (store_open(a->conf->db_dir, &a->store) != 0)
-		return -1;
 	snprintf(buf, sizeof(buf), "%s/acme", a->conf->external_url);
 	a->base = xstrdup(buf);
 	return 0;
@@ -147,28 +145,18 @@ acme_main(int argc, char *argv[], const char *ident, int with_key,
 {
 	struct acme		 a;
 	struct acme_main_args	 m = { &a, handler, after };
-	const char		*config = NULL;
-	int			 ch, rc;
+	const char		*config;
+	int			 rc;
 
-	log_init(ident);
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-c pica.json]\n", ident);
-			return 2;
-		}
-	}
+	if (prog_options(argc, argv, ident, &config) == -1)
+		return 2;
 	if (acme_open(&a, config, with_key) == -1) {
 		acme_close(&a);
 		return 1;
 	}
 	rc = http_serve(acme_main_handle, acme_main_after, &m);
 	acme_close(&a);
-	/* 75 (EX_TEMPFAIL): the supervisor starts us again. */
-	return rc == HTTP_EXIT ? 75 : rc == 0 ? 0 : 1;
+	return prog_exit_status(rc);
 }
 
 json_t *
@@ -632,6 +620,43 @@ acme_valid_authz_key(char *buf, size_t len, const char *account,
 		return -1;
 	n = snprintf(buf, len, "%s %s:%s", account, type, value);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+acme_valid_authz(struct store_txn *t, const char *account, const char *type,
+    const char *value, int64_t now, char *out, size_t len)
+{
+	json_t		*entry = NULL, *authz = NULL;
+	const char	*aid;
+	char		 key[400];
+	int		 r;
+
+	if (acme_valid_authz_key(key, sizeof(key), account, type, value) ==
+	    -1)
+		return STORE_NOTFOUND;
+	if ((r = acme_obj_get(t, STORE_VALID_AUTHZS, key, &entry)) != 0)
+		return r;
+	aid = json_string_value(json_object_get(entry, "id"));
+	if (aid == NULL || json_integer_value(json_object_get(entry,
+	    "expires")) <= now)
+		r = STORE_NOTFOUND;
+	else
+		r = acme_obj_get(t, STORE_AUTHZS, aid, &authz);
+	if (r != 0 && r != STORE_NOTFOUND)
+		goto out;
+	if (r == 0 && strcmp(json_string_value(json_object_get(authz,
+	    "status")), "valid") == 0 &&
+	    json_integer_value(json_object_get(authz, "expires")) > now) {
+		snprintf(out, len, "%s", aid);
+		goto out;
+	}
+	/* Gone, expired or no longer valid: forget it. */
+	if ((r = store_blob_del(t, STORE_VALID_AUTHZS, key)) == 0)
+		r = STORE_NOTFOUND;
+out:
+	json_decref(authz);
+	json_decref(entry);
+	return r;
 }
 
 void

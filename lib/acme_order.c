@@ -131,48 +131,6 @@ struct acme_new_order {
 	json_t		*order;		/* out */
 };
 
-/*
- * A valid authorization of the account for ident, if any.  An entry whose
- * authorization expired or was deactivated since is dropped on the way.
- */
-static int
-acme_reuse_authz(struct store_txn *t, const char *account, json_t *ident,
-    int64_t now, char *out, size_t len)
-{
-	json_t		*entry = NULL, *authz = NULL;
-	const char	*aid;
-	char		 key[400];
-	int		 r;
-
-	if (acme_valid_authz_key(key, sizeof(key), account,
-	    json_string_value(json_object_get(ident, "type")),
-	    json_string_value(json_object_get(ident, "value"))) == -1)
-		return STORE_NOTFOUND;
-	if ((r = acme_obj_get(t, STORE_VALID_AUTHZS, key, &entry)) != 0)
-		return r;
-	aid = json_string_value(json_object_get(entry, "id"));
-	if (aid == NULL || json_integer_value(json_object_get(entry,
-	    "expires")) <= now)
-		r = STORE_NOTFOUND;
-	else
-		r = acme_obj_get(t, STORE_AUTHZS, aid, &authz);
-	if (r != 0 && r != STORE_NOTFOUND)
-		goto out;
-	if (r == 0 && strcmp(json_string_value(json_object_get(authz,
-	    "status")), "valid") == 0 &&
-	    json_integer_value(json_object_get(authz, "expires")) > now) {
-		snprintf(out, len, "%s", aid);
-		goto out;
-	}
-	/* Gone, expired or no longer valid: forget it. */
-	if ((r = store_blob_del(t, STORE_VALID_AUTHZS, key)) == 0)
-		r = STORE_NOTFOUND;
-out:
-	json_decref(authz);
-	json_decref(entry);
-	return r;
-}
-
 static int
 acme_new_order_fn(struct store_txn *t, void *arg)
 {
@@ -194,8 +152,10 @@ acme_new_order_fn(struct store_txn *t, void *arg)
 		return r;
 	authzs = json_array();
 	json_array_foreach(n->identifiers, i, ident) {
-		r = acme_reuse_authz(t, n->account, ident, now, aid,
-		    sizeof(aid));
+		r = acme_valid_authz(t, n->account,
+		    json_string_value(json_object_get(ident, "type")),
+		    json_string_value(json_object_get(ident, "value")), now,
+		    aid, sizeof(aid));
 		if (r == 0) {
 			json_array_append_new(authzs, json_string(aid));
 			continue;

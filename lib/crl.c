@@ -11,11 +11,14 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -224,8 +227,52 @@ out:
 	return rc;
 }
 
-int
-crl_publish(struct ca *ca, struct store *st, int64_t now,
+/*
+ * Hold the lock that orders the CRL writers of this CA (pica crl, pica
+ * revoke, the crl program): CRL numbers reach the web root in the order
+ * they were taken.  The lock file lives beside the store, not in the web
+ * root.  The descriptor, or -1.
+ */
+static int
+crl_lock(const struct conf *cf, struct pica_err *err)
+{
+	char	*path;
+	int	 fd;
+
+	if ((path = util_path_join(cf->db_dir, "crl.lock")) == NULL)
+		return pica_err_set(err, PICA_E_INTERNAL, "crl: lock path");
+	/* Read-only and 0644: a writer of another user can lock it too. */
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
+	    flock(fd, LOCK_EX) == -1) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+static int
+crl_revocations_fn(struct store_txn *t, void *arg)
+{
+	return store_counter_get(t, STORE_COUNTER_REVOCATIONS, arg);
+}
+
+/* How many revocations the store has seen. */
+static int
+crl_revocations(struct store *st, uint64_t *n, struct pica_err *err)
+{
+	if (store_run(st, crl_revocations_fn, n) != 0)
+		return pica_err_set(err, PICA_E_INTERNAL, "crl: reading the "
+		    "revocation counter failed");
+	return 0;
+}
+
+/* Collect, number, sign and write one CRL. */
+static int
+crl_publish_once(struct ca *ca, struct store *st, int64_t now,
     struct crl_info *info, struct pica_err *err)
 {
 	const struct conf	*cf = ca->conf;
@@ -234,22 +281,17 @@ crl_publish(struct ca *ca, struct store *st, int64_t now,
 	char			*pem = NULL, *path = NULL;
 	size_t			 pem_len = 0;
 	uint64_t		 number = 0;
-	int			 rc = -1, der_len = 0, r;
+	int			 rc = -1, der_len = 0;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.cutoff = now - CRL_EXPIRED_GRACE;
-	if (ca->key == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "crl: the CA key is not "
-		    "loaded");
-		goto out;
-	}
 	if (store_cert_foreach(st, STORE_BY_REVOCATION, crl_collect_one,
 	    &cc) != 0) {
 		pica_err_set(err, PICA_E_INTERNAL, "crl: reading the revoked "
 		    "certificates failed");
 		goto out;
 	}
-	if ((r = store_run(st, crl_number_fn, &number)) != 0) {
+	if (store_run(st, crl_number_fn, &number) != 0) {
 		pica_err_set(err, PICA_E_INTERNAL, "crl: the CRL number could "
 		    "not be taken from the store");
 		goto out;
@@ -283,6 +325,70 @@ out:
 	return rc;
 }
 
+/*
+ * A revocation committed while a CRL is being made may miss it, and the
+ * revoker's crl_invalidate may come before this writer's rename: after
+ * writing, look whether the store's revocation counter moved, and if it
+ * did, make the CRL again.  Bounded: a steady stream of revocations
+ * leaves the last CRL one behind, and the next revocation's
+ * invalidation or the next scheduled run catches up.
+ */
+#define CRL_PUBLISH_TRIES	5
+
+/* Publish under the lock; with if_stale only when crl_is_stale says so. */
+static int
+crl_publish_locked(struct ca *ca, struct store *st, int64_t now,
+    int if_stale, struct crl_info *info, struct pica_err *err)
+{
+	uint64_t	 before, after;
+	int		 rc = -1, fd = -1, i;
+	int64_t		 t;
+
+	if (ca->key == NULL) {
+		pica_err_set(err, PICA_E_INTERNAL, "crl: the CA key is not "
+		    "loaded");
+		goto out;
+	}
+	if ((fd = crl_lock(ca->conf, err)) == -1)
+		goto out;
+	/* Another writer may have made it while this one waited. */
+	if (if_stale && !crl_is_stale(ca->conf, now)) {
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < CRL_PUBLISH_TRIES; i++) {
+		t = (int64_t)time(NULL);
+		if (crl_revocations(st, &before, err) == -1 ||
+		    crl_publish_once(ca, st, i == 0 || t < now ? now : t, info,
+		    err) == -1 ||
+		    crl_revocations(st, &after, err) == -1)
+			goto out;
+		if (after == before)
+			break;
+	}
+	rc = 1;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+crl_publish(struct ca *ca, struct store *st, int64_t now,
+    struct crl_info *info, struct pica_err *err)
+{
+	return crl_publish_locked(ca, st, now, 0, info, err) == -1 ? -1 : 0;
+}
+
+int
+crl_refresh(struct ca *ca, struct store *st, int64_t now,
+    struct crl_info *info, struct pica_err *err)
+{
+	if (!crl_is_stale(ca->conf, now))
+		return 0;
+	return crl_publish_locked(ca, st, now, 1, info, err);
+}
+
 int
 crl_is_stale(const struct conf *cf, int64_t now)
 {
@@ -296,6 +402,10 @@ crl_is_stale(const struct conf *cf, int64_t now)
 	int64_t			 renew;
 	int			 stale = 1;
 
+	if ((path = util_path_join(cf->www_dir, CRL_FILE_PEM)) == NULL ||
+	    access(path, F_OK) == -1)
+		goto out;
+	free(path);
 	if ((path = util_path_join(cf->www_dir, CRL_FILE_DER)) == NULL ||
 	    access(path, F_OK) == -1 ||
 	    util_read_file(path, CRL_MAX_FILE, &data, &len, &err) == -1)

@@ -33,14 +33,31 @@ struct crl_info {
 /*
  * Build and sign the CRL at time now with the CA's key (ca_open with the
  * key), take the next CRL number from the store, and write it atomically
- * as DER (www/crl) and PEM (www/crl.pem).  info may be NULL.
+ * as DER (www/crl) and PEM (www/crl.pem).  Writers of one CA take turns
+ * (a lock file beside the store), and one that raced a revocation makes
+ * the CRL again.  info may be NULL.
  */
 int	 crl_publish(struct ca *, struct store *, int64_t now,
 	    struct crl_info *info, struct pica_err *);
 
 /*
- * Whether the published CRL must be made again: it is missing, unreadable,
- * or past its renewal point (half of crl.cacheDuration before nextUpdate).
+ * crl_publish when crl_is_stale: 1 when it made a CRL, 0 when the
+ * published one is fresh (info untouched), -1 on error.
+ */
+int	 crl_refresh(struct ca *, struct store *, int64_t now,
+	    struct crl_info *info, struct pica_err *);
+
+/*
+ * The crl FastCGI program: the web server passes it GET /crl and
+ * /crl.pem when the file is missing; it makes the CRL when it is missing
+ * or stale and answers with the file.  Returns the exit status.
+ */
+int	 crl_main(int argc, char *argv[]);
+
+/*
+ * Whether the published CRL must be made again: either file is missing,
+ * the DER one is unreadable, or it is past its renewal point (half of
+ * crl.cacheDuration before nextUpdate).
  */
 int	 crl_is_stale(const struct conf *, int64_t now);
 

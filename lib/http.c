@@ -81,6 +81,12 @@ http_body(struct http_resp *resp, int status, const char *content_type,
 }
 
 void
+http_text(struct http_resp *resp, int status, const char *text)
+{
+	http_body(resp, status, "text/plain", text, strlen(text));
+}
+
+void
 http_json(struct http_resp *resp, int status, const char *content_type,
     json_t *doc)
 {

@@ -49,6 +49,9 @@ void	 http_header(struct http_resp *, const char *name, const char *fmt, ...)
 void	 http_body(struct http_resp *, int status, const char *content_type,
 	    const void *body, size_t len);
 
+/* Set a text/plain body of the NUL-terminated text. */
+void	 http_text(struct http_resp *, int status, const char *text);
+
 /* Set a JSON body (compact, sorted keys off) of type content_type. */
 void	 http_json(struct http_resp *, int status, const char *content_type,
 	    json_t *doc);

@@ -60,6 +60,15 @@ struct ocsp_responder {
 
 /* --- the responder certificate ----------------------------------------- */
 
+static int	ocsp_signer_needs(const char *, int64_t);
+
+int
+ocsp_signer_due(const struct conf *cf, int64_t now)
+{
+	return cf->ocsp_cert != NULL && cf->ocsp_key != NULL &&
+	    ocsp_signer_needs(cf->ocsp_cert, now);
+}
+
 static int
 ocsp_signer_needs(const char *path, int64_t now)
 {

@@ -11,6 +11,7 @@
 #include "err.h"
 
 struct ca;
+struct conf;
 struct store;
 
 /* Requests in one OCSP request that are answered; more is malformed. */
@@ -26,6 +27,9 @@ struct store;
  */
 int	 ocsp_signer_renew(struct ca *, struct store *, int force,
 	    int64_t now, int *renewed, struct pica_err *);
+
+/* Whether ocsp_signer_renew would make a new certificate now. */
+int	 ocsp_signer_due(const struct conf *, int64_t now);
 
 struct ocsp_responder;
 

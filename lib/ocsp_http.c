@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "ocsp.h"
+#include "prog.h"
 #include "store.h"
 #include "util.h"
 
@@ -26,9 +27,7 @@
 #define OCSP_GET_MAX	4096
 
 struct ocsp_prog {
-	struct conf		*conf;
-	struct ca		*ca;
-	struct store		*st;
+	struct prog		 prog;
 	struct ocsp_responder	*resp;
 };
 
@@ -139,8 +138,7 @@ ocsp_http_handle(struct http_req *req, struct http_resp *resp, void *arg)
 		/* Everything after "/ocsp/", "//" and all. */
 		if (strncmp(req->path, "/ocsp/", 6) != 0 ||
 		    (b64 = req->path + 6)[0] == '\0') {
-			http_body(resp, 404, "text/plain", "no OCSP request in "
-			    "the URL\n", 23);
+			http_text(resp, 404, "no OCSP request in the URL\n");
 			return 0;
 		}
 		if (ocsp_get_decode(b64, &der, &len) == -1)
@@ -148,21 +146,20 @@ ocsp_http_handle(struct http_req *req, struct http_resp *resp, void *arg)
 		body = der;
 	} else if (strcmp(req->method, "POST") == 0) {
 		if (req->too_large) {
-			http_body(resp, 413, "text/plain", "request too "
-			    "large\n", 18);
+			http_text(resp, 413, "request too large\n");
 			return 0;
 		}
 		if (strcmp(req->content_type, "application/ocsp-request") !=
 		    0) {
-			http_body(resp, 415, "text/plain", "Content-Type must "
-			    "be application/ocsp-request\n", 47);
+			http_text(resp, 415, "Content-Type must be "
+			    "application/ocsp-request\n");
 			return 0;
 		}
 		body = req->body;
 		len = req->body_len;
 	} else {
 		http_header(resp, "Allow", "GET, POST");
-		http_body(resp, 405, "text/plain", "GET or POST\n", 12);
+		http_text(resp, 405, "GET or POST\n");
 		return 0;
 	}
 	if (len == 0)
@@ -173,7 +170,7 @@ ocsp_http_handle(struct http_req *req, struct http_resp *resp, void *arg)
 	if (r == 0)
 		ocsp_http_answer(resp, &ans, get, now);
 	else
-		http_body(resp, 500, "text/plain", "internal error\n", 15);
+		http_text(resp, 500, "internal error\n");
 	ocsp_answer_free(&ans);
 	free(der);
 	return ocsp_responder_panicked(p->resp) ? HTTP_EXIT : 0;
@@ -184,39 +181,21 @@ ocsp_main(int argc, char *argv[])
 {
 	struct ocsp_prog	 p;
 	struct pica_err		 err;
-	const char		*config = NULL;
-	int			 ch, rc = 1, r;
+	const char		*config;
+	int			 rc = 1;
 
 	memset(&p, 0, sizeof(p));
-	log_init("ocsp");
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		default:
-			fprintf(stderr, "usage: ocsp [-c pica.json]\n");
-			return 2;
-		}
-	}
-	if (conf_load(conf_default_path(config), &p.conf, &err) == -1 ||
-	    ca_open(p.conf, p.conf->ocsp_cert == NULL, &p.ca, &err) == -1) {
+	if (prog_options(argc, argv, "ocsp", &config) == -1)
+		return 2;
+	if (prog_open(&p.prog, config, PROG_OCSP_KEY) == -1)
+		goto out;
+	if (ocsp_responder_new(p.prog.ca, p.prog.store, &p.resp, &err) == -1) {
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (store_open(p.conf->db_dir, &p.st) != 0)
-		goto out;
-	if (ocsp_responder_new(p.ca, p.st, &p.resp, &err) == -1) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	r = http_serve(ocsp_http_handle, NULL, &p);
-	/* 75 (EX_TEMPFAIL): the supervisor starts us again. */
-	rc = r == HTTP_EXIT ? 75 : r == 0 ? 0 : 1;
+	rc = prog_exit_status(http_serve(ocsp_http_handle, NULL, &p));
 out:
 	ocsp_responder_free(p.resp);
-	store_close(p.st);
-	ca_free(p.ca);
-	conf_free(p.conf);
+	prog_close(&p.prog);
 	return rc;
 }

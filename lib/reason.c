@@ -22,7 +22,7 @@ static const char *const reason_names[] = {
 
 #define REASON_MAX	10
 
-static int
+int
 reason_usable(int code)
 {
 	return code >= 0 && code <= REASON_MAX && code != 6 && code != 7 &&

@@ -12,6 +12,9 @@
  */
 int		 reason_parse(const char *);
 
+/* Whether a CA may give code (the numbers reason_parse accepts). */
+int		 reason_usable(int code);
+
 /* The RFC 5280 name of a code ("unspecified" for unknown ones). */
 const char	*reason_name(int code);
 

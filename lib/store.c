@@ -1207,6 +1207,7 @@ store_cert_revoke(struct store_txn *t, const unsigned char *serial,
 	struct cert_rec		 c;
 	DB			*db = t->st->db[SDB_CERTS];
 	DBT			 key, old, new;
+	uint64_t		 n;
 	int			 rc = -1, r, ret;
 
 	memset(&c, 0, sizeof(c));
@@ -1248,6 +1249,10 @@ store_cert_revoke(struct store_txn *t, const unsigned char *serial,
 	dbt_in(&new, rb.data, rb.len);
 	if ((ret = db->put(db, t->txn, &key, &new, 0)) != 0) {
 		rc = store_txn_err(t, ret, "certs.db: put");
+		goto out;
+	}
+	if ((r = store_counter_next(t, STORE_COUNTER_REVOCATIONS, &n)) != 0) {
+		rc = r;
 		goto out;
 	}
 	rc = 0;

@@ -96,7 +96,13 @@ void	 cert_rec_free(struct cert_rec *);
 int	 store_cert_put(struct store_txn *, const struct cert_rec *);
 int	 store_cert_get(struct store_txn *, const unsigned char *serial,
 	    size_t len, struct cert_rec *out);
-/* Mark revoked; STORE_ALREADY when it was, STORE_NOTFOUND when absent. */
+/*
+ * Mark revoked; STORE_ALREADY when it was, STORE_NOTFOUND when absent.
+ * Each revocation also advances the counter STORE_COUNTER_REVOCATIONS in
+ * the same transaction, so that a CRL writer can tell whether one
+ * happened while it worked.
+ */
+#define STORE_COUNTER_REVOCATIONS	"revocations"
 int	 store_cert_revoke(struct store_txn *, const unsigned char *serial,
 	    size_t len, int reason, int64_t when);
 

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "crl.h"
 #include "log.h"
+#include "ocsp.h"
 #include "store.h"
 
 static void
@@ -23,10 +24,12 @@ crl_usage(FILE *fp)
 	    "Sign a new CRL of every revoked certificate and write it into the\n"
 	    "web root as DER (crl) and PEM (crl.pem), atomically.  Revocations\n"
 	    "already make it when crl.generateOnRevoke is set; run this from a\n"
-	    "timer so that the CRL never passes its nextUpdate.\n\n"
+	    "timer so that the CRL never passes its nextUpdate.  The OCSP\n"
+	    "responder's certificate (ocsp.cert) is renewed too when less than\n"
+	    "a third of its life is left.\n\n"
 	    "  --if-stale  only when the files are missing or past their\n"
 	    "              renewal point (half of crl.cacheDuration before\n"
-	    "              nextUpdate)\n");
+	    "              nextUpdate); quiet when there is nothing to do\n");
 }
 
 /* Publish the CRL and say what was made; -1 after printing the error. */
@@ -54,7 +57,10 @@ cmd_crl_publish(struct ca *ca, struct store *st, int quiet)
 int
 cmd_crl(int argc, char **argv, const char *cfg)
 {
-	int		 rc = EXIT_FAILURE, ch, if_stale = 0;
+	int		 rc = EXIT_FAILURE, ch, if_stale = 0, stale, due;
+	int		 renewed = 0;
+	int64_t		 now;
+	struct pica_err	 err;
 	struct conf	*cf = NULL;
 	struct ca	*ca = NULL;
 	struct store	*st = NULL;
@@ -87,18 +93,32 @@ cmd_crl(int argc, char **argv, const char *cfg)
 	}
 	if (cmd_open(cfg, 0, &cf, NULL, NULL) == -1)
 		goto out;
-	if (!cf->crl_enabled) {
+	now = (int64_t)time(NULL);
+	if (!cf->crl_enabled && !if_stale) {
 		log_error("crl: crl.enabled is false in %s", cf->path);
 		goto out;
 	}
-	if (if_stale && !crl_is_stale(cf, (int64_t)time(NULL))) {
+	/* The key is opened only when there is something to sign. */
+	stale = cf->crl_enabled && (!if_stale || crl_is_stale(cf, now));
+	due = ocsp_signer_due(cf, now);
+	if (!stale && !due) {
 		rc = EXIT_SUCCESS;
 		goto out;
 	}
 	conf_free(cf);
 	cf = NULL;
-	if (cmd_open(cfg, 1, &cf, &ca, &st) == -1 ||
-	    cmd_crl_publish(ca, st, 0) == -1)
+	if (cmd_open(cfg, 1, &cf, &ca, &st) == -1)
+		goto out;
+	if (due) {
+		if (ocsp_signer_renew(ca, st, 0, now, &renewed, &err) == -1) {
+			log_error("crl: %s", err.msg);
+			goto out;
+		}
+		if (renewed)
+			printf("OCSP responder certificate renewed: %s\n",
+			    cf->ocsp_cert);
+	}
+	if (stale && cmd_crl_publish(ca, st, 0) == -1)
 		goto out;
 	rc = EXIT_SUCCESS;
 out:

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -60,12 +61,14 @@
 #define DEMO_BACKOFF_MIN_MS	200
 #define DEMO_BACKOFF_MAX_MS	30000
 #define DEMO_STABLE_MS		1000	/* ran this long: not a crash loop */
+#define DEMO_UPKEEP_MS		60000	/* between two `pica crl --if-stale` */
 
 /* The FastCGI programs, one socket each (DESIGN.md section 2). */
 static const char *const demo_programs[] = {
 	"acme-directory", "acme-nonce", "acme-account", "acme-order",
 	"acme-finalize", "acme-authz", "acme-challenge", "acme-cert",
-	"acme-key-change", "acme-renewal-info", "ocsp", NULL
+	"acme-key-change", "acme-renewal-info", "acme-revoke", "ocsp", "crl",
+	NULL
 };
 #define DEMO_N_PROGRAMS	(sizeof(demo_programs) / sizeof(demo_programs[0]) - 1)
 
@@ -82,6 +85,7 @@ struct demo_child {
 	const char	*name;		/* for the log */
 	const char	*log;		/* the web server's error log */
 	int		 web;		/* the web server: its exit ends all */
+	int		 oneshot;	/* runs to its end now and then */
 	pid_t		 pid;		/* 0: not running */
 	int		 pending;	/* to be started at restart_at */
 	int64_t		 restart_at;	/* ms, monotonic */
@@ -591,6 +595,11 @@ demo_reap(struct demo_child *ch, size_t n, int64_t now, int stopping)
 		if (stopping)
 			continue;
 		demo_status(status, how, sizeof(how));
+		if (c->oneshot) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				log_warn("demo: %s %s", c->name, how);
+			continue;
+		}
 		if (c->web) {
 			log_error("demo: %s %s (see %s)", c->name, how,
 			    c->log);
@@ -767,7 +776,7 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	struct store	*st = NULL;
 	struct pica_err	 err;
 	struct demo_addr https, http;
-	struct demo_child kids[DEMO_N_PROGRAMS + 1];
+	struct demo_child kids[DEMO_N_PROGRAMS + 2];
 	struct demo_var	 vars[16];
 	struct timespec	 ts;
 	struct passwd	*pw;
@@ -787,7 +796,10 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	char		 rurl[DEMO_HOSTPORT_MAX + 32];
 	char		 name[64], hport[16], why_buf[512];
 	size_t		 n_names = 0, n_kids = 0, nv = 0, i;
-	int64_t		 now, deadline, wait_ms;
+	int64_t		 now, deadline, wait_ms, next_upkeep;
+	struct demo_child *upkeep;
+	char		 self[PATH_MAX];
+	ssize_t		 n;
 	int		 masked = 0;
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
@@ -1032,6 +1044,24 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	}
 	demo_child_set(&kids[n_kids], server, 1, args);
 	kids[n_kids++].log = errlog;
+	/*
+	 * The CRL and the OCSP responder's certificate are renewed by a
+	 * short-lived `pica crl --if-stale`: this process holds no key.
+	 */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1) {
+		log_error("demo: /proc/self/exe: %s", strerror(errno));
+		goto out;
+	}
+	self[n] = '\0';
+	args[0] = self;
+	args[1] = "-c";
+	args[2] = conf_path;
+	args[3] = "crl";
+	args[4] = "--if-stale";
+	args[5] = NULL;
+	upkeep = &kids[n_kids];
+	demo_child_set(&kids[n_kids++], "pica crl --if-stale", 0, args);
+	upkeep->oneshot = 1;
 
 	/* Signals are taken with sigtimedwait, between two checks. */
 	sigemptyset(&set);
@@ -1046,17 +1076,20 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	masked = 1;
 	now = demo_now();
 	for (i = 0; i < n_kids; i++)
-		if (demo_spawn(&kids[i], &oldmask, now) == -1)
+		if (!kids[i].oneshot && demo_spawn(&kids[i], &oldmask, now) == -1)
 			goto stop;
+	next_upkeep = now + DEMO_UPKEEP_MS;
 	demo_hostport(&https, 0, hs, sizeof(hs));
 	snprintf(rurl, sizeof(rurl), "https://%s/acme/directory", hs);
 	log_info("demo: %s and %zu programs started; waiting for %s", server,
-	    n_kids - 1, rurl);
+	    DEMO_N_PROGRAMS, rurl);
 	deadline = now + DEMO_READY_MS;
 	why_buf[0] = '\0';
 	for (;;) {
 		now = demo_now();
-		wait_ms = ready ? 60000 : DEMO_CHECK_MS;
+		wait_ms = ready ? next_upkeep - now : DEMO_CHECK_MS;
+		if (wait_ms < 0)
+			wait_ms = 0;
 		for (i = 0; i < n_kids; i++)
 			if (kids[i].pending &&
 			    kids[i].restart_at - now < wait_ms)
@@ -1077,6 +1110,12 @@ cmd_demo(int argc, char **argv, const char *cfg)
 			if (kids[i].pending && kids[i].restart_at <= now &&
 			    demo_spawn(&kids[i], &oldmask, now) == -1)
 				goto stop;
+		if (now >= next_upkeep) {
+			next_upkeep = now + DEMO_UPKEEP_MS;
+			if (upkeep->pid == 0 &&
+			    demo_spawn(upkeep, &oldmask, now) == -1)
+				goto stop;
+		}
 		if (ready)
 			continue;
 		if (demo_ready(&https, "/acme/directory", cf->root, why_buf,

@@ -12,7 +12,7 @@ require_cmds lego pebble-challtestsrv spawn-fcgi curl openssl nginx
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 
-plan 41
+plan 47
 
 # Free loopback ports, all held at once so that they differ: HTTPS,
 # plain HTTP, http-01, tls-alpn-01, mock DNS, its management API.
@@ -102,25 +102,11 @@ check() {
 	is "$(sans "$crt")" "$3" "$4: the SANs are $3"
 }
 
-# One round of sections 3 to 9 with the web server $1.
+# One round of sections 3 to 10 with the web server $1.
 round() {
 	server=$1
 	# 3. The demo under the web server of this round.
-	start_bg "$PICA" demo "$ca" --server "$server" \
-		--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
-		>"$tmp/demo-$server.out" 2>"$tmp/demo-$server.err"
-	demo_pid=$bg_pid
-	i=0
-	until curl -sf --cacert "$root" -o /dev/null "$dir_url"; do
-		i=$((i + 1))
-		if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
-			sed 's/^/#   /' "$tmp/demo-$server.err"
-			break
-		fi
-		sleep 0.2
-	done
-	grep -q '^pica demo: ready' "$tmp/demo-$server.out" ||
-		{ sleep 1; grep -q '^pica demo: ready' "$tmp/demo-$server.out"; }
+	start_demo "$ca" "$server" "$https_port" "$http_port" "$tmp/demo-$server"
 	ok $? "$server: the directory answers, the demo says ready"
 
 	# 4. http-01 for a DNS name.
@@ -173,16 +159,20 @@ round() {
 	like "$("$PICA" show "$serial2" 2>&1)" 'Status: +good' \
 		"$server: the store knows the renewed certificate, good"
 
-	# 9. Stop the demo by its PID.
-	kill -TERM "$demo_pid"
-	i=0
-	while kill -0 "$demo_pid" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$demo_pid"
+	# 9. Revocation with lego (the account's key); first with a reason
+	# no CA gives (certificateHold).
+	lg_quiet=1 lg $server-lego-http --domains a.test revoke --reason 6 --keep
+	like "$(cat "$tmp/$server-lego-http.out")" 'badRevocationReason' \
+		"$server: lego revoke --reason 6: badRevocationReason"
+	lg $server-lego-http --domains a.test revoke --reason 4 --keep
+	ok $? "$server: lego revoke -d a.test --reason 4"
+	like "$("$PICA" show "$serial2" 2>&1 | tr '\n' ' ')" \
+		'Status: +revoked.*superseded' \
+		"$server: the store has it revoked, superseded"
+
+	# 10. Stop the demo by its PID.
+	stop_demo
 	ok $? "$server: the demo stops on SIGTERM with status 0"
-	t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
 }
 
 round nginx

@@ -551,8 +551,9 @@ def main():
     ok(order.get("status") == "ready", "order ready", order)
     r = c.post(order["finalize"], {"csr": csr_for(["localhost", "x.test"])})
     ok(*problem(r, "badCSR", 400))
-    r = c.post(order["finalize"], {"csr": csr_for(["localhost",
-                                                   "127.0.0.1"])})
+    leaf_key = Key()
+    r = c.post(order["finalize"], {"csr": csr_for(["localhost", "127.0.0.1"],
+                                                  leaf_key.k)})
     ok(r.status_code == 200 and r.json().get("status") == "valid" and
        r.json().get("certificate"), "finalize: valid, certificate URL",
        r.text)
@@ -627,6 +628,76 @@ def main():
     ok(r.status_code == 201 and r.json()["status"] == "ready",
        "a new order reuses the valid authorization: ready at once", r.text)
     reused = r.json()["authorizations"][0]
+    reuse_order = r.json()
+
+    # Revocation (RFC 8555 7.6) of the certificate for localhost and
+    # 127.0.0.1: the problems first.
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    stranger = Client()
+    stranger.register()
+    r = stranger.post(d["revokeCert"], {"certificate": b64(der)})
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(d["revokeCert"], {"certificate": b64(der)}, use_jwk=True,
+               key=Key())
+    ok(*problem(r, "unauthorized", 403))
+    r = c.post(d["revokeCert"], {"certificate": b64(der), "reason": 7})
+    ok(*problem(r, "badRevocationReason", 400))
+    r = c.post(d["revokeCert"], {"certificate": b64(der), "reason": 6})
+    ok(*problem(r, "badRevocationReason", 400))
+    r = c.post(d["revokeCert"], {"certificate": b64(der), "reason": "1"})
+    ok(*problem(r, "malformed", 400))
+    r = c.post(d["revokeCert"], {"certificate": "not*base64url"})
+    ok(*problem(r, "malformed", 400))
+    r = c.post(d["revokeCert"], {"certificate": b64(der[:-10])})
+    ok(*problem(r, "malformed", 400))
+    selfsigned = (x509.CertificateBuilder()
+                  .subject_name(leaf.subject).issuer_name(leaf.issuer)
+                  .public_key(leaf_key.k.public_key())
+                  .serial_number(leaf.serial_number)
+                  .not_valid_before(leaf.not_valid_before)
+                  .not_valid_after(leaf.not_valid_after)
+                  .sign(leaf_key.k, hashes.SHA256()))
+    r = c.post(d["revokeCert"], {"certificate": b64(selfsigned.public_bytes(
+        serialization.Encoding.DER))})
+    ok(*problem(r, "malformed", 404))
+    r = c.post(d["revokeCert"], None)
+    ok(*problem(r, "malformed", 400))
+    # An account that validated every name of the certificate may revoke
+    # it, though it was issued to another.
+    holder = Client()
+    holder.register()
+    r = holder.post(d["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "localhost"},
+        {"type": "ip", "value": "127.0.0.1"}]})
+    for az_url in r.json()["authorizations"]:
+        az = holder.post(az_url, None).json()
+        ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+        http01[ch["token"]] = ch["token"] + "." + holder.key.thumbprint()
+        holder.post(ch["url"], {})
+        poll(holder, az_url, ("valid", "invalid"))
+    r = holder.post(d["revokeCert"], {"certificate": b64(der), "reason": 4})
+    ok(r.status_code == 200 and r.headers.get("Replay-Nonce"),
+       "an account holding authorizations for every name revokes it",
+       r.text)
+    r = c.post(d["revokeCert"], {"certificate": b64(der)})
+    ok(*problem(r, "alreadyRevoked", 400))
+    # The certificate's own key, with no account at all.
+    key2 = Key("ES384")
+    r = c.post(reuse_order["finalize"], {"csr": csr_for(["localhost"],
+                                                        key2.k)})
+    r = c.post(r.json().get("certificate", d["newOrder"]), None)
+    der2 = x509.load_pem_x509_certificate(r.text.encode()).public_bytes(
+        serialization.Encoding.DER)
+    nobody = Client(key2)
+    r = nobody.post(d["revokeCert"], {"certificate": b64(der2),
+                                      "reason": 1}, use_jwk=True)
+    ok(r.status_code == 200,
+       "the certificate's own key (jwk, ES384) revokes it", r.text)
+    if os.environ.get("REVOKED_OUT"):
+        with open(os.environ["REVOKED_OUT"], "w") as f:
+            f.write("%x keyCompromise\n%x superseded\n" % (
+                x509.load_der_x509_certificate(der2).serial_number,
+                leaf.serial_number))
 
     # Failing validations, for an account with no valid authorizations:
     # a wrong answer, then nobody listening.

@@ -24,10 +24,18 @@ fi
 ACME_DIRECTORY="https://127.0.0.1:$https/acme/directory" \
 CA_BUNDLE="$tmp/ca/certs/root.pem" HTTP01_PORT=$http01 \
 CHAIN_CHECK="openssl verify -CAfile $tmp/ca/certs/root.pem -untrusted $tmp/ca/certs/intermediate.pem" \
+REVOKED_OUT="$tmp/revoked" \
 	/usr/bin/python3 "$T_SRCDIR/acme-protocol.py" >"$tmp/p1.tap"
 st=$?
 cat "$tmp/p1.tap"
 t_n=$(grep -cE '^(not )?ok ' "$tmp/p1.tap")
+# What the ACME revocations left in the store.
+n=0
+while read -r s why; do
+	PICA_CONFIG=$tmp/ca/pica.json "$PICA" show "$s" 2>&1 | tr '\n' ' ' |
+		grep -q "Status: *revoked.*$why" && n=$((n + 1))
+done <"$tmp/revoked"
+is "$n" 2 "both certificates revoked over ACME are revoked in the store, with their reasons"
 kill "$demo"
 wait "$demo" 2>/dev/null
 [ $st -eq 0 ] || sed 's/^/# demo: /' "$tmp/demo.log" | tail -40

@@ -139,6 +139,42 @@ wait_url() {
 	done
 }
 
+# start_demo CA SERVER HTTPS_PORT HTTP_PORT LOG: `pica demo` of CA under
+# the web server SERVER on 127.0.0.1, its output in LOG.out and LOG.err;
+# waits (at most 30 s) until the ACME directory answers and the demo says
+# ready.  demo_pid is its PID; the status says whether it came up.
+start_demo() {
+	start_bg "$PICA" demo "$1" --server "$2" --https "127.0.0.1:$3" \
+		--http "127.0.0.1:$4" >"$5.out" 2>"$5.err"
+	demo_pid=$bg_pid
+	i=0
+	until curl -sf --noproxy '*' --cacert "$1/certs/root.pem" -o /dev/null \
+	    "https://127.0.0.1:$3/acme/directory" &&
+	    grep -q '^pica demo: ready' "$5.out"; do
+		i=$((i + 1))
+		if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
+			sed 's/^/#   /' "$5.err"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# Stop the demo start_demo started (SIGTERM, at most 10 s) and forget its
+# PID; the status is the demo's exit status.
+stop_demo() {
+	kill -TERM "$demo_pid"
+	i=0
+	while kill -0 "$demo_pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$demo_pid"
+	t_rc=$?
+	t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
+	return $t_rc
+}
+
 # Edit pica.json in place with a Python expression on c, the document:
 # edit_config FILE 'c["acme"]["httpPort"] = 5002'
 edit_config() {

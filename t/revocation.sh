@@ -6,7 +6,7 @@ export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
 require_cmds spawn-fcgi curl openssl nginx lighttpd
 
-plan 64
+plan 88
 
 https_port=$(free_port)
 http_port=$(free_port)
@@ -41,6 +41,24 @@ ok $? "crl (DER) and crl.pem parse"
 "$PICA" crl --if-stale >"$tmp/stale.out"
 is "$(cat "$tmp/stale.out")" "" "--if-stale: a fresh CRL is left alone"
 
+# pica crl --if-stale, as a timer runs it, renews what is due: a CRL past
+# its renewal point, a responder certificate with a third of its life left.
+edit_config "$PICA_CONFIG" "c['crl']['cacheDuration'] = '2s'"
+"$PICA" crl >/dev/null
+sleep 1.2
+like "$("$PICA" crl --if-stale)" '^CRL [0-9]+:' "--if-stale: a CRL past its renewal point is made again"
+edit_config "$PICA_CONFIG" "c['crl']['cacheDuration'] = '24h'"
+"$PICA" issue short-ocsp.test "$tmp/short.pem" "$tmp/short.key" --profile ocsp \
+	--not-before -2h --not-after 3h >/dev/null &&
+	cp "$tmp/short.pem" "$ca/certs/ocsp.pem" &&
+	cp "$tmp/short.key" "$ca/secrets/ocsp.key"
+out=$("$PICA" crl --if-stale)
+like "$out" 'OCSP responder certificate renewed' "--if-stale: a responder certificate a third from its end is renewed"
+left=$(( $(date -d "$(openssl x509 -in "$ca/certs/ocsp.pem" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ))
+test "$left" -gt 86400
+ok $? "the new responder certificate has ${left} s left"
+is "$("$PICA" crl --if-stale)" "" "--if-stale: then nothing is due"
+
 for n in a b c; do
 	"$PICA" issue "$n.test" "$tmp/$n.crt" "$tmp/$n.key" >/dev/null
 done
@@ -52,13 +70,15 @@ is "$(openssl x509 -in "$tmp/a.crt" -noout -ocsp_uri)" "$base/ocsp" \
 sa=$(pem_serial "$tmp/a.crt")
 
 # Revoking publishes a new CRL at once (crl.generateOnRevoke).
+n0=$(openssl crl -inform DER -in "$ca/www/crl" -noout -crlnumber | sed 's/.*=0x//')
+n0=$((0x$n0))
 "$PICA" revoke "$sa" --reason keyCompromise >/dev/null
 ok $? "pica revoke"
 crl=$(openssl crl -inform DER -in "$ca/www/crl" -noout -text | tr '\n' ' ')
 like "$crl" "Serial Number: $(echo "$sa" | tr a-f A-F)" \
 	"the revoked certificate is on the CRL"
 like "$crl" 'Key Compromise' "with its reason"
-like "$crl" 'CRL Number: *[[:space:]]*2' "the CRL number went up"
+like "$crl" "CRL Number: *[[:space:]]*$((n0 + 1)) " "the CRL number went up"
 idp=$(echo "$crl" | sed -n 's/.*Issuing Distribution Point: critical *Full Name: *URI:\([^ ]*\).*/\1/p')
 is "$idp" "$cdp" "the IDP names the certificates' CDP"
 like "$crl" 'Authority Key Identifier' "with the authority key identifier"
@@ -72,6 +92,24 @@ like "$(vcrl "$ca/www/crl.pem" "$tmp/b.crt")" ': OK$' \
 like "$(vcrl "$ca/www/crl.pem" "$tmp/a.crt")" 'certificate revoked' \
 	"openssl verify -crl_check: revoked certificate revoked"
 
+# A CRL of 10,000 revoked certificates (t/stress -r) and more.
+"$T_BUILDDIR/stress" -r "$PICA_CONFIG" 10000 bulk >"$tmp/bulk" 2>"$tmp/bulk.err"
+ok $? "10,000 certificates issued and revoked ($(cat "$tmp/bulk.err"))"
+out=$("$PICA" crl)
+like "$out" '10001 revoked certificates' "pica crl: $out"
+n=$(openssl crl -inform DER -in "$ca/www/crl" -noout -text |
+	grep -c 'Serial Number:')
+is "$n" 10001 "openssl crl parses all 10,001 entries"
+
+# ms_since T0: milliseconds since T0 (date +%s%N).
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# in_crl FILE SERIAL: whether the DER CRL FILE lists SERIAL.
+in_crl() {
+	openssl crl -inform DER -in "$1" -noout -text 2>/dev/null |
+		grep -q "Serial Number: $(echo "$2" | tr a-f A-F)\$"
+}
+
 # ocsp_q SERVER_URL ARGS...: openssl ocsp against the responder.
 ocsp_q() {
 	u=$1
@@ -82,20 +120,7 @@ ocsp_q() {
 
 round() {
 	server=$1
-	start_bg "$PICA" demo "$ca" --server "$server" \
-		--https "127.0.0.1:$https_port" --http "127.0.0.1:$http_port" \
-		>"$tmp/demo.out" 2>"$tmp/demo.err"
-	demo_pid=$bg_pid
-	i=0
-	until curl -sf -o /dev/null "$base/roots.pem" &&
-	    grep -q '^pica demo: ready' "$tmp/demo.out"; do
-		i=$((i + 1))
-		if [ $i -ge 150 ] || ! kill -0 "$demo_pid" 2>/dev/null; then
-			sed 's/^/#   /' "$tmp/demo.err"
-			break
-		fi
-		sleep 0.2
-	done
+	start_demo "$ca" "$server" "$https_port" "$http_port" "$tmp/demo"
 	ok $? "$server: demo up"
 
 	out=$(ocsp_q "$base/ocsp" -cert "$tmp/b.crt" -cert "$tmp/a.crt")
@@ -129,18 +154,78 @@ round() {
 	cmp -s "$tmp/r1.der" "$tmp/r2.der"
 	ok $? "$server: %-escaped GET: the same (cached) answer"
 
-	# Revoked now: the cached answer is replaced at once.
+	if [ "$server" = nginx ]; then
+		# The shipped nginx configuration caches GET answers (1 s).
+		curl -s -D "$tmp/h3" -o /dev/null "$base/ocsp/$b64"
+		like "$(cat "$tmp/h3")" 'X-Cache-Status: HIT' \
+			"$server: nginx answers a repeated GET from its cache"
+	fi
+
+	# Revoked now: the program's cached answer is replaced at once, and
+	# nginx's cached one lives out its second.
+	t0=$(date +%s%N)
 	"$PICA" revoke "$(pem_serial "$tmp/c.crt")" --reason superseded \
 		>/dev/null
-	curl -s -o "$tmp/r3.der" "$base/ocsp/$b64"
-	out=$(openssl ocsp -respin "$tmp/r3.der" -issuer "$inter" \
-		-cert "$tmp/c.crt" -CAfile "$root" 2>&1 | tr '\n' ' ')
+	out=$(ocsp_q "$base/ocsp" -cert "$tmp/c.crt" -no_nonce)
 	like "$out" 'c.crt: revoked.*Reason: superseded' \
-		"$server: revoked at once, over the cached good answer"
+		"$server: POST: revoked at once, over the cached good answer"
+	i=0
+	while :; do
+		curl -s -o "$tmp/r3.der" "$base/ocsp/$b64"
+		out=$(openssl ocsp -respin "$tmp/r3.der" -issuer "$inter" \
+			-cert "$tmp/c.crt" -CAfile "$root" 2>&1 | tr '\n' ' ')
+		case "$out" in *'c.crt: revoked'*) break ;; esac
+		i=$((i + 1))
+		[ $i -lt 50 ] || break
+		sleep 0.1
+	done
+	ms=$(ms_since "$t0")
+	like "$out" 'c.crt: revoked.*Reason: superseded' \
+		"$server: GET: revoked, after $ms ms"
+	test "$ms" -lt $((one_second + 1000))
+	ok $? "$server: GET: within nginx's cache second (limit $((one_second + 1000)) ms)"
 	curl -s -o "$tmp/crl.der" "$base/crl"
 	openssl crl -inform DER -in "$tmp/crl.der" -out "$tmp/crl.pem"
 	like "$(vcrl "$tmp/crl.pem" "$tmp/c.crt")" 'certificate revoked' \
 		"$server: the served CRL agrees"
+
+	# The big CRL is the static file, served as it is.
+	curl -s -o "$tmp/served.der" "$base/crl"
+	cmp -s "$tmp/served.der" "$ca/www/crl"
+	ok $? "$server: /crl serves the CRL file ($(wc -c <"$ca/www/crl") bytes)"
+
+	# One more revocation reaches OCSP and the served CRL at once.
+	"$PICA" issue "one-$server.test" "$tmp/one.crt" "$tmp/one.key" >/dev/null
+	s1=$(pem_serial "$tmp/one.crt")
+	t0=$(date +%s%N)
+	"$PICA" revoke "$s1" --reason cessationOfOperation >/dev/null
+	i=0
+	until ocsp_q "$base/ocsp" -cert "$tmp/one.crt" | grep -q 'one.crt: revoked' &&
+	    curl -s -o "$tmp/served.der" "$base/crl" &&
+	    in_crl "$tmp/served.der" "$s1"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || break
+		sleep 0.1
+	done
+	ms=$(ms_since "$t0")
+	test "$ms" -lt "$one_second"
+	ok $? "$server: one more revocation shows in OCSP and the served CRL in $ms ms (limit $one_second)"
+
+	# No CRL file, as after an ACME revocation: the crl program makes
+	# one on the first fetch, and the web server serves that file after.
+	n1=$(openssl crl -inform DER -in "$ca/www/crl" -noout -crlnumber)
+	rm -f "$ca/www/crl" "$ca/www/crl.pem"
+	code=$(curl -s -o "$tmp/made.der" -w '%{http_code} %{content_type}' "$base/crl")
+	is "$code" "200 application/pkix-crl" "$server: no CRL file: /crl answered by the crl program"
+	n2=$(openssl crl -inform DER -in "$tmp/made.der" -noout -crlnumber)
+	[ -s "$ca/www/crl" ] && [ "$n2" != "$n1" ] && cmp -s "$tmp/made.der" "$ca/www/crl"
+	ok $? "$server: a new CRL ($n1 -> $n2), written to the web root"
+	in_crl "$tmp/made.der" "$s1"
+	ok $? "$server: it lists the last revocation"
+	rm -f "$ca/www/crl.pem"
+	curl -s -o "$tmp/made.pem" "$base/crl.pem"
+	openssl crl -in "$tmp/made.pem" -noout 2>/dev/null
+	ok $? "$server: /crl.pem, missing too, is made and served"
 
 	# Bad input: each gets an answer, nothing dies.
 	curl -s -o "$tmp/bad1" "$base/ocsp/MEUwQz!!junk*base64"
@@ -176,11 +261,15 @@ round() {
 	! grep -q 'ocsp was killed\|ocsp exited' "$tmp/demo.err"
 	ok $? "$server: the demo restarted no ocsp program"
 
-	kill -TERM "$demo_pid"
-	wait "$demo_pid"
+	stop_demo
 	ok $? "$server: the demo stops with status 0"
-	t_pids=$(echo "$t_pids" | sed "s/ $demo_pid\$//; s/ $demo_pid / /")
 }
+
+# The sanitizer build runs the signing code several times slower.
+case "$(ldd "$PICA" 2>/dev/null)" in
+*libasan*) one_second=3000 ;;
+*) one_second=1000 ;;
+esac
 
 "$PICA" init "$tmp/other" --name "Other" --dns other.test >/dev/null 2>&1
 round nginx

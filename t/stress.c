@@ -3,13 +3,14 @@
  * long-running signing process does.  Used by the concurrency and crash
  * tests and by bench/issue (the library path).
  *
- *	stress CONFIG COUNT [PREFIX]
+ *	stress [-r] CONFIG COUNT [PREFIX]
  *
  * Prints each serial on standard output once it is committed (one write
  * per line, so a SIGKILL never leaves half a serial), and the rate on
- * standard error.  When the store reports that it needs recovery (another
- * process died inside a transaction), it closes and reopens it, as a
- * supervisor restarting the program would.
+ * standard error.  With -r each certificate is revoked once issued (the
+ * reasons taking turns), to fill a CRL.  When the store reports that it
+ * needs recovery (another process died inside a transaction), it closes
+ * and reopens it, as a supervisor restarting the program would.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "conf.h"
 #include "issue.h"
 #include "log.h"
+#include "reason.h"
 #include "serial.h"
 #include "signer.h"
 #include "store.h"
@@ -55,16 +57,24 @@ main(int argc, char *argv[])
 	const char	*prefix;
 	long		 count, i, reopens = 0;
 	double		 t0;
-	int		 rc = 1, n;
+	int		 rc = 1, n, ch, revoke = 0, reason = 0;
 
 	log_init("stress");
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: stress CONFIG COUNT [PREFIX]\n");
+	while ((ch = getopt(argc, argv, "r")) != -1) {
+		if (ch != 'r')
+			goto usage;
+		revoke = 1;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3) {
+usage:
+		fprintf(stderr, "usage: stress [-r] CONFIG COUNT [PREFIX]\n");
 		return 2;
 	}
-	count = strtol(argv[2], NULL, 10);
-	prefix = argc == 4 ? argv[3] : "s";
-	if (conf_load(argv[1], &cf, &err) == -1 ||
+	count = strtol(argv[1], NULL, 10);
+	prefix = argc == 3 ? argv[2] : "s";
+	if (conf_load(argv[0], &cf, &err) == -1 ||
 	    ca_open(cf, 1, &ca, &err) == -1 ||
 	    signer_keygen("EC", 256, &key, &err) == -1) {
 		log_error("%s", err.msg);
@@ -100,6 +110,17 @@ main(int argc, char *argv[])
 		    sizeof(sbuf), &slen) == -1 ||
 		    (hex = util_hex(sbuf, slen)) == NULL)
 			goto out;
+		if (revoke) {
+			do
+				reason = (reason + 1) % 11;
+			while (!reason_usable(reason));
+			if (store_cert_set_revoked(st, sbuf, slen, reason,
+			    (int64_t)time(NULL)) != 0) {
+				log_error("revoking %s failed", hex);
+				free(hex);
+				goto out;
+			}
+		}
 		n = snprintf(line, sizeof(line), "%s\n", hex);
 		free(hex);
 		if (write(STDOUT_FILENO, line, (size_t)n) != n)
@@ -107,9 +128,9 @@ main(int argc, char *argv[])
 		X509_free(cert);
 		cert = NULL;
 	}
-	fprintf(stderr, "stress: %ld certificates in %.3f s: %.1f/s "
-	    "(%ld reopens)\n", count, now_sec() - t0,
-	    (double)count / (now_sec() - t0), reopens);
+	fprintf(stderr, "stress: %ld certificates%s in %.3f s: %.1f/s "
+	    "(%ld reopens)\n", count, revoke ? " issued and revoked" : "",
+	    now_sec() - t0, (double)count / (now_sec() - t0), reopens);
 	rc = 0;
 out:
 	X509_free(cert);
