@@ -69,10 +69,12 @@ crl_http_handle(struct http_req *req, struct http_resp *resp, void *arg)
 		    "log says why\n");
 		goto out;
 	}
-	/* A new CRL may come with the next revocation: let caches ask. */
+	/*
+	 * A new CRL may come with the next revocation: let caches ask.  For
+	 * HEAD the web server drops the body and keeps its length.
+	 */
 	http_header(resp, "Cache-Control", "no-cache");
-	http_body(resp, 200, type, data, strcmp(req->method, "HEAD") == 0 ?
-	    0 : len);
+	http_body(resp, 200, type, data, len);
 out:
 	free(data);
 	free(path);
