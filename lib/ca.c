@@ -85,11 +85,13 @@ ca_open(const struct conf *cf, int with_key, struct ca **out,
 	    ca_read_cert(cf->crt, &ca->cert, err) == -1)
 		goto out;
 	if (with_key) {
-		if (signer_load(cf->key, &ca->key, err) == -1)
+		if (signer_load(cf->key, cf->pkcs11_module, &ca->key, err) == -1)
 			goto out;
+		/* A URI's query may name files; never more than its path. */
 		if (!signer_matches(ca->key, ca->cert)) {
-			pica_err_set(err, PICA_E_CONFIG, "%s: key does not "
-			    "match the certificate %s", cf->path, cf->crt);
+			pica_err_set(err, PICA_E_CONFIG, "%s: key %.*s does "
+			    "not match the certificate %s", cf->path,
+			    (int)strcspn(cf->key, "?"), cf->key, cf->crt);
 			goto out;
 		}
 	}
@@ -311,7 +313,7 @@ ca_write_config(const struct ca_init *ci, const char *dir,
 	    "name", ci->name,
 	    "root", "certs/root.pem",
 	    "crt", "certs/intermediate.pem",
-	    "key", "secrets/intermediate.key",
+	    "key", ci->key != NULL ? ci->key : "secrets/intermediate.key",
 	    "dnsNames", dns,
 	    "externalURL", url,
 	    "db", "type", "bdb", "dataSource", "db",
@@ -479,10 +481,12 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	if (util_mkdirs(sub, 0700, err) == -1)
 		goto out;
 
+	/* A key on a token stays there: the certificate is made for it. */
 	if (signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &rkey,
 	    err) == -1 ||
+	    (ci->key != NULL ? signer_load(ci->key, NULL, &ikey, err) :
 	    signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &ikey,
-	    err) == -1)
+	    err)) == -1)
 		goto out;
 	snprintf(cn, sizeof(cn), "%s Root CA", ci->name);
 	if (ca_make_cert(rkey, cn, ci->name, NULL, rkey, CA_ROOT_LIFETIME, 1,
@@ -500,9 +504,10 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	if (signer_write_key(sub, rkey, err) == -1)
 		goto out;
 	free(sub);
-	if ((sub = util_path_join(tmp, "secrets/intermediate.key")) == NULL)
-		goto oom;
-	if (signer_write_key(sub, ikey, err) == -1)
+	sub = NULL;
+	if (ci->key == NULL &&
+	    ((sub = util_path_join(tmp, "secrets/intermediate.key")) == NULL ||
+	    signer_write_key(sub, ikey, err) == -1))
 		goto out;
 	free(sub);
 	sub = NULL;

@@ -36,6 +36,8 @@ struct ca_init {
 	const char	*http_url;	/* httpURL; NULL: derived */
 	const char	*kty;		/* "EC" (default), "RSA" */
 	int		 bits;		/* 0: the type's default */
+	const char	*key;		/* the intermediate's key on a token
+					   (pkcs11: URI), or NULL: a new one */
 	const char	*template_src;	/* shipped templates to copy */
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <p11-kit/uri.h>
 
 #include "conf.h"
 #include "duration.h"
@@ -550,6 +551,63 @@ conf_read_ocsp(struct conf_ctx *c, struct conf *cf, json_t *ocsp)
 	return 0;
 }
 
+/*
+ * kms (as in step-ca's ca.json): type "pkcs11" and a pkcs11: URI whose
+ * module-path serves the key URIs that name none.
+ */
+static int
+conf_read_kms(struct conf_ctx *c, struct conf *cf, json_t *kms)
+{
+	static const char *const keys[] = { "type", "uri", NULL };
+	P11KitUri	*uri = NULL;
+	char		*type = NULL, *s = NULL;
+	const char	*mod;
+	int		 rc = -1, r;
+
+	if (conf_check_keys(c, kms, "kms", keys) == -1 ||
+	    conf_get_str(c, kms, "kms", "type", &type) == -1 ||
+	    conf_get_str(c, kms, "kms", "uri", &s) == -1)
+		goto out;
+	if (type != NULL && strcmp(type, "pkcs11") != 0) {
+		conf_fail(c, "kms.type", "\"%s\" is not supported (pica "
+		    "knows \"pkcs11\")", type);
+		goto out;
+	}
+	if (s == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if ((uri = p11_kit_uri_new()) == NULL) {
+		pica_err_set(c->err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((r = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, uri)) !=
+	    P11_KIT_URI_OK) {
+		conf_fail(c, "kms.uri", "not a PKCS#11 URI: %s",
+		    p11_kit_uri_message(r));
+		goto out;
+	}
+	if (p11_kit_uri_get_pin_value(uri) != NULL) {
+		conf_fail(c, "kms.uri", "pin-value is refused: put the PIN in "
+		    "a file named by pin-source=file:/PATH in the key's URI, "
+		    "or in $PICA_PKCS11_PIN");
+		goto out;
+	}
+	if ((mod = p11_kit_uri_get_module_path(uri)) == NULL) {
+		conf_fail(c, "kms.uri", "names no module-path");
+		goto out;
+	}
+	free(cf->pkcs11_module);
+	cf->pkcs11_module = xstrdup(mod);
+	rc = 0;
+out:
+	if (uri != NULL)
+		p11_kit_uri_free(uri);
+	free(type);
+	free(s);
+	return rc;
+}
+
 /* An http(s) URL without a trailing slash, to append paths to. */
 static int
 conf_check_url(struct conf_ctx *c, const char *key, char *url, int https_only)
@@ -677,7 +735,7 @@ conf_parse(const char *path, const char *text, struct conf **out,
 {
 	static const char *const keys[] = { "name", "root", "crt", "key",
 	    "dnsNames", "externalURL", "httpURL", "www", "templates", "db",
-	    "crl", "authority", "acme", "ocsp", NULL };
+	    "crl", "authority", "acme", "ocsp", "kms", NULL };
 	static const char *const dbkeys[] = { "type", "dataSource", NULL };
 	struct conf_ctx	 c = { path, err };
 	struct conf	*cf;
@@ -764,7 +822,9 @@ conf_parse(const char *path, const char *text, struct conf **out,
 	    conf_get_obj(&c, doc, NULL, "acme", &sub) == -1 ||
 	    (sub != NULL && conf_read_acme(&c, cf, sub) == -1) ||
 	    conf_get_obj(&c, doc, NULL, "ocsp", &sub) == -1 ||
-	    (sub != NULL && conf_read_ocsp(&c, cf, sub) == -1))
+	    (sub != NULL && conf_read_ocsp(&c, cf, sub) == -1) ||
+	    conf_get_obj(&c, doc, NULL, "kms", &sub) == -1 ||
+	    (sub != NULL && conf_read_kms(&c, cf, sub) == -1))
 		goto out;
 	if (conf_check_url(&c, "crl.idpURL", cf->crl_idp_url, 0) == -1 ||
 	    conf_check_url(&c, "ocsp.url", cf->ocsp_url, 0) == -1 ||
@@ -833,6 +893,7 @@ conf_free(struct conf *cf)
 	free(cf->ocsp_key);
 	free(cf->ocsp_url);
 	free(cf->ca_issuers_url);
+	free(cf->pkcs11_module);
 	free(cf);
 }
 

@@ -70,6 +70,8 @@ struct conf {
 	int64_t		 ocsp_validity;	/* seconds */
 	char		*ocsp_url;	/* AIA OCSP URL put into certificates */
 	char		*ca_issuers_url;/* AIA caIssuers URL */
+
+	char		*pkcs11_module;	/* kms.uri's module-path, or NULL */
 };
 
 /* Read and check path; -1 with PICA_E_CONFIG naming file and key. */

@@ -183,7 +183,7 @@ ocsp_signer_load(struct ocsp_responder *r, struct pica_err *err)
 	}
 	if (ca_read_cert(cf->ocsp_cert, &cert, err) == -1)
 		return -1;
-	if (signer_load(cf->ocsp_key, &key, err) == -1)
+	if (signer_load(cf->ocsp_key, cf->pkcs11_module, &key, err) == -1)
 		goto fail;
 	if (!signer_matches(key, cert)) {
 		pica_err_set(err, PICA_E_CONFIG, "%s does not match %s",

@@ -9,25 +9,24 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "p11.h"
 #include "signer.h"
 #include "util.h"
 
 #define SIGNER_MAX_PEM	(64 * 1024)
 
 int
-signer_load(const char *ref, EVP_PKEY **out, struct pica_err *err)
+signer_load(const char *ref, const char *module, EVP_PKEY **out,
+    struct pica_err *err)
 {
 	int		 rc = -1;
 	char		*pem = NULL;
-	size_t		 len;
+	size_t		 len = 0;
 	BIO		*bio = NULL;
 
 	*out = NULL;
-	if (strncmp(ref, "pkcs11:", 7) == 0) {
-		pica_err_set(err, PICA_E_CONFIG, "%.*s...: PKCS#11 keys are "
-		    "not available in this build", 24, ref);
-		goto out;
-	}
+	if (strncmp(ref, "pkcs11:", 7) == 0)
+		return p11_key_load(ref, module, out, err);
 	if (util_read_file(ref, SIGNER_MAX_PEM, &pem, &len, err) == -1)
 		goto out;
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {

@@ -12,8 +12,12 @@
 
 #include "err.h"
 
-/* Load the private key ref names. */
-int	 signer_load(const char *ref, EVP_PKEY **out, struct pica_err *);
+/*
+ * Load the private key ref names: a PEM file, or a pkcs11: URI (p11.h)
+ * with module as the module-path when the URI has none (may be NULL).
+ */
+int	 signer_load(const char *ref, const char *module, EVP_PKEY **out,
+	    struct pica_err *);
 
 /* The digest a signature with key uses (NULL for Ed25519). */
 const EVP_MD	*signer_md(const EVP_PKEY *key);

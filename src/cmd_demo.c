@@ -360,7 +360,7 @@ demo_tls_usable(const struct ca *ca, const char *crt, const char *key,
 		goto out;
 	*why = "unreadable";
 	if (ca_read_cert(crt, &leaf, &err) == -1 ||
-	    signer_load(key, &pkey, &err) == -1)
+	    signer_load(key, NULL, &pkey, &err) == -1)
 		goto out;
 	*why = "not of this CA, or not its key";
 	if (X509_check_issued(ca->cert, leaf) != X509_V_OK ||

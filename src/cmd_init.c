@@ -21,7 +21,8 @@ init_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
-	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n\n"
+	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n"
+	    "                 [--key pkcs11:URI]\n\n"
 	    "Create a new CA in DIR: a root and an intermediate certificate\n"
 	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
 	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
@@ -35,7 +36,11 @@ init_usage(FILE *fp)
 	    "                   (default: http:// on the externalURL host)\n"
 	    "  --kty EC|RSA|OKP key type of root and intermediate (EC;\n"
 	    "                   OKP is Ed25519)\n"
-	    "  --size BITS      256 or 384 for EC, 2048 to 8192 for RSA\n");
+	    "  --size BITS      256 or 384 for EC, 2048 to 8192 for RSA\n"
+	    "  --key URI        the intermediate's key already on a PKCS#11\n"
+	    "                   token (RFC 7512 pkcs11: URI with module-path;\n"
+	    "                   PIN from pin-source=file:/PATH or\n"
+	    "                   $PICA_PKCS11_PIN): it never leaves the token\n");
 }
 
 int
@@ -55,6 +60,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 		{ "http-url", required_argument, NULL, 'H' },
 		{ "kty", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,6 +99,14 @@ cmd_init(int argc, char **argv, const char *cfg)
 			}
 			ci.bits = (int)bits;
 			break;
+		case 'K':
+			if (strncmp(optarg, "pkcs11:", 7) != 0) {
+				log_error("--key takes a pkcs11: URI (RFC "
+				    "7512), not \"%.40s\"", optarg);
+				return EXIT_USAGE;
+			}
+			ci.key = optarg;
+			break;
 		case 'h':
 			init_usage(stdout);
 			return EXIT_SUCCESS;
@@ -126,9 +140,11 @@ cmd_init(int argc, char **argv, const char *cfg)
 	    "Root certificate:         %s/certs/root.pem\n"
 	    "Root fingerprint:         %s\n"
 	    "Intermediate certificate: %s/certs/intermediate.pem\n"
-	    "Keys:                     %s/secrets/ (keep them safe)\n"
+	    "Keys:                     %s/secrets/ (keep them safe)%s\n"
 	    "Configuration:            %s/pica.json\n"
 	    "Store:                    %s/db\n",
-	    ci.name, ci.dir, ci.dir, fpr, ci.dir, ci.dir, ci.dir, ci.dir);
+	    ci.name, ci.dir, ci.dir, fpr, ci.dir, ci.dir,
+	    ci.key != NULL ? "; the intermediate's on the token" : "",
+	    ci.dir, ci.dir);
 	return EXIT_SUCCESS;
 }

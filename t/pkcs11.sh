@@ -1,0 +1,148 @@
+#!/bin/sh
+# The intermediate's key on a PKCS#11 token (SoftHSM2 in a temporary
+# directory): pica init --key URI, then lego through the demo's nginx,
+# OCSP answers and the CRL all signed on the token, for an EC P-256 and an
+# RSA 2048 key; and the errors of a wrong PIN, an absent token, a wrong
+# object, a pin-value, and a key that is not the certificate's.
+. "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
+export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
+
+require_cmds softhsm2-util pkcs11-tool lego spawn-fcgi curl openssl nginx
+module=/usr/lib/softhsm/libsofthsm2.so
+[ -r "$module" ] || { echo "1..0 # SKIP $module missing"; exit 0; }
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY='*' no_proxy='*'
+
+plan 36
+
+# The token, in this test's directory.
+export SOFTHSM2_CONF=$tmp/softhsm2.conf
+mkdir "$tmp/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\n' \
+	"$tmp/tokens" >"$SOFTHSM2_CONF"
+p11() {
+	pkcs11-tool --module "$module" --token-label pica --login --pin 1234 "$@"
+}
+softhsm2-util --init-token --free --label pica --so-pin 1111 --pin 1234 \
+	>/dev/null &&
+	p11 --keypairgen --key-type EC:prime256v1 --id 01 --label inter-ec \
+	>/dev/null 2>&1 &&
+	p11 --keypairgen --key-type rsa:2048 --id 02 --label inter-rsa \
+	>/dev/null 2>&1
+ok $? "SoftHSM2 token with an EC P-256 and an RSA 2048 key pair"
+printf '1234\n' >"$tmp/pin"
+chmod 600 "$tmp/pin"
+uri() {
+	echo "pkcs11:token=pica;object=$1;type=private?module-path=$module&pin-source=file:$tmp/pin"
+}
+
+# pem_pub FILE: the public key of a certificate or private key, as PEM.
+cert_pub() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null; }
+key_pub() { openssl pkey -in "$1" -pubout 2>/dev/null; }
+
+round() {
+	kt=$1 obj=$2
+	set -- $(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+	https_port=$1 http_port=$2 chall_port=$3
+	ca=$tmp/ca-$kt
+	root=$ca/certs/root.pem
+	inter=$ca/certs/intermediate.pem
+	"$PICA" init "$ca" --name "Token $kt" --dns localhost --key "$(uri "$obj")" \
+		--url "https://127.0.0.1:$https_port" \
+		--http-url "http://127.0.0.1:$http_port" >"$tmp/init.out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/init.out"
+	ok $rc "$kt: pica init --key $(uri "$obj" | cut -d'?' -f1)"
+	is "$(cert_pub "$inter")" "$(p11 --read-object --type pubkey --label "$obj" 2>/dev/null |
+		openssl pkey -pubin -inform DER 2>/dev/null)" \
+		"$kt: the intermediate certificate is for the token's key"
+	# No file of the CA holds the intermediate's private key.
+	n=0
+	for f in $(find "$ca" -type f); do
+		[ "$(key_pub "$f")" = "$(cert_pub "$inter")" ] && n=$((n + 1))
+	done
+	is "$n" 0 "$kt: no file under the CA directory holds its private key"
+	# The token key signs the OCSP answers too: no delegated responder.
+	edit_config "$ca/pica.json" "c['acme']['httpPort'] = $chall_port
+del c['ocsp']['cert']
+del c['ocsp']['key']"
+	export PICA_CONFIG=$ca/pica.json
+
+	start_demo "$ca" nginx "$https_port" "$http_port" "$tmp/demo-$kt"
+	ok $? "$kt: the demo is up, every signing program logged in to the token"
+	LEGO_CA_CERTIFICATES=$root timeout 120 lego --accept-tos \
+		--server "https://127.0.0.1:$https_port/acme/directory" \
+		--email ops@example.test --path "$tmp/lego-$kt" --http \
+		--http.port "127.0.0.1:$chall_port" --domains localhost run \
+		>"$tmp/lego.out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/lego.out" | tail -15
+	ok $rc "$kt: lego run -d localhost"
+	leaf=$tmp/lego-$kt/certificates/localhost.crt
+	openssl verify -CAfile "$root" -untrusted "$inter" "$leaf" >/dev/null 2>&1
+	ok $? "$kt: the certificate, signed on the token, verifies"
+	out=$(openssl ocsp -issuer "$inter" -CAfile "$root" -cert "$leaf" \
+		-url "http://127.0.0.1:$http_port/ocsp" 2>&1 | tr '\n' ' ')
+	like "$out" 'Response verify OK.*localhost.crt: good' \
+		"$kt: OCSP answer signed by the token key verifies: good"
+	LEGO_CA_CERTIFICATES=$root timeout 120 lego --accept-tos \
+		--server "https://127.0.0.1:$https_port/acme/directory" \
+		--email ops@example.test --path "$tmp/lego-$kt" \
+		--domains localhost revoke --keep >"$tmp/lego.out" 2>&1
+	ok $? "$kt: lego revoke"
+	out=$(openssl ocsp -issuer "$inter" -CAfile "$root" -cert "$leaf" \
+		-url "http://127.0.0.1:$http_port/ocsp" 2>&1 | tr '\n' ' ')
+	like "$out" 'Response verify OK.*localhost.crt: revoked' \
+		"$kt: OCSP says revoked"
+	curl -s -o "$tmp/crl.der" "http://127.0.0.1:$http_port/crl" &&
+		openssl crl -inform DER -in "$tmp/crl.der" -out "$tmp/crl.pem" &&
+		openssl crl -in "$tmp/crl.pem" -CAfile "$inter" -noout 2>&1 |
+		grep -q 'verify OK'
+	ok $? "$kt: the CRL made by the crl program is signed by the token key"
+	openssl verify -crl_check -CAfile "$root" -untrusted "$inter" \
+		-CRLfile "$tmp/crl.pem" "$leaf" 2>&1 | grep -q 'certificate revoked'
+	ok $? "$kt: openssl verify -crl_check: revoked"
+	stop_demo
+	ok $? "$kt: the demo stops"
+}
+
+round ec inter-ec
+round rsa inter-rsa
+
+# Errors: clear, naming the URI without the PIN, non-zero, nothing written.
+bad() {
+	rm -rf "$tmp/bad"
+	"$PICA" init "$tmp/bad" --name Bad --dns localhost --key "$1" \
+		>"$tmp/bad.out" 2>&1
+	rc=$?
+	[ $rc -ne 0 ] && [ ! -e "$tmp/bad" ] && ! ls -a "$tmp" | grep -q '^\.bad'
+	ok $? "$2: init fails, nothing written"
+	like "$(cat "$tmp/bad.out")" "$3" "$2: $3"
+}
+printf '9999\n' >"$tmp/badpin"
+bad "pkcs11:token=pica;object=inter-ec?module-path=$module&pin-source=file:$tmp/badpin" \
+	"wrong PIN" 'login to token "pica" failed.*PIN incorrect'
+bad "pkcs11:token=absent;object=inter-ec?module-path=$module&pin-source=file:$tmp/pin" \
+	"absent token" 'pkcs11:token=absent;object=inter-ec: no token of module'
+bad "pkcs11:token=pica;object=nothing?module-path=$module&pin-source=file:$tmp/pin" \
+	"wrong object" 'object=nothing: no such private key on token "pica"'
+bad "pkcs11:token=pica;object=inter-ec?module-path=$module&pin-value=1234" \
+	"pin-value" 'pin-value is refused'
+! grep -q 1234 "$tmp/bad.out"
+ok $? "the PIN appears in no message"
+
+# The configuration names the other key than the certificate's.
+ca=$tmp/ca-ec
+edit_config "$ca/pica.json" "c['key'] = c['key'].replace('inter-ec', 'inter-rsa')"
+out=$(PICA_CONFIG=$ca/pica.json "$PICA" issue x.test "$tmp/x.crt" "$tmp/x.key" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && [ ! -e "$tmp/x.crt" ]
+ok $? "a key that is not the certificate's: issue fails, nothing written"
+like "$out" 'object=inter-rsa;type=private does not match the certificate' \
+	"it says which key does not match"
+done_testing
