@@ -10,12 +10,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libp11.h>
+#include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/uri.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include "p11.h"
 #include "util.h"
@@ -147,52 +150,58 @@ p11_pin(P11KitUri *uri, const char *shown, char **pin, struct pica_err *err)
 	return 0;
 }
 
+/*
+ * Parse ref into *uri, refuse a pin-value and any object that is not a
+ * private key, and find its module path (the URI's, else module).  shown
+ * gets the URI without its query, for messages.
+ */
+static int
+p11_uri_open(const char *ref, const char *module, P11KitUri **uri,
+    const char **path, char *shown, size_t shownlen, struct pica_err *err)
+{
+	CK_ATTRIBUTE	*cls;
+	int		 r;
+
+	snprintf(shown, shownlen, "%.*s", (int)strcspn(ref, "?"), ref);
+	if ((*uri = p11_kit_uri_new()) == NULL)
+		return pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	if ((r = p11_kit_uri_parse(ref, P11_KIT_URI_FOR_ANY, *uri)) !=
+	    P11_KIT_URI_OK)
+		return pica_err_set(err, PICA_E_CONFIG, "%s: not a PKCS#11 "
+		    "URI: %s", shown, p11_kit_uri_message(r));
+	if (p11_kit_uri_get_pin_value(*uri) != NULL)
+		return pica_err_set(err, PICA_E_CONFIG, "%s: pin-value is "
+		    "refused: put the PIN in a file named by "
+		    "pin-source=file:/PATH, or in $%s", shown, P11_PIN_ENV);
+	if ((cls = p11_kit_uri_get_attribute(*uri, CKA_CLASS)) != NULL &&
+	    (cls->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+	    *(CK_OBJECT_CLASS *)cls->pValue != CKO_PRIVATE_KEY))
+		return pica_err_set(err, PICA_E_CONFIG, "%s: names an object "
+		    "that is not a private key (type=private)", shown);
+	if ((*path = p11_kit_uri_get_module_path(*uri)) == NULL &&
+	    (*path = module) == NULL)
+		return pica_err_set(err, PICA_E_CONFIG, "%s: no module-path, "
+		    "in the URI or the configuration", shown);
+	return 0;
+}
+
 int
 p11_key_load(const char *ref, const char *module, EVP_PKEY **out,
     struct pica_err *err)
 {
 	P11KitUri		*uri = NULL;
-	CK_ATTRIBUTE		*cls;
 	struct p11_module	*m;
 	PKCS11_SLOT		*slot = NULL;
 	PKCS11_KEY		*keys = NULL;
 	unsigned int		 i, n_keys = 0;
 	char			*pin = NULL, shown[512];
 	const char		*path;
-	int			 rc = -1, r, logged_in = 0;
+	int			 rc = -1, logged_in = 0;
 
 	*out = NULL;
-	/* What errors show: the URI without its query part. */
-	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(ref, "?"), ref);
-	if ((uri = p11_kit_uri_new()) == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	if (p11_uri_open(ref, module, &uri, &path, shown, sizeof(shown),
+	    err) == -1)
 		goto out;
-	}
-	if ((r = p11_kit_uri_parse(ref, P11_KIT_URI_FOR_ANY, uri)) !=
-	    P11_KIT_URI_OK) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: not a PKCS#11 URI: %s",
-		    shown, p11_kit_uri_message(r));
-		goto out;
-	}
-	if (p11_kit_uri_get_pin_value(uri) != NULL) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: pin-value is refused: "
-		    "put the PIN in a file named by pin-source=file:/PATH, or "
-		    "in $%s", shown, P11_PIN_ENV);
-		goto out;
-	}
-	if ((cls = p11_kit_uri_get_attribute(uri, CKA_CLASS)) != NULL &&
-	    (cls->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
-	    *(CK_OBJECT_CLASS *)cls->pValue != CKO_PRIVATE_KEY)) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: names an object that "
-		    "is not a private key (type=private)", shown);
-		goto out;
-	}
-	if ((path = p11_kit_uri_get_module_path(uri)) == NULL &&
-	    (path = module) == NULL) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: no module-path, in the "
-		    "URI or the configuration", shown);
-		goto out;
-	}
 	if ((m = p11_module_get(path, err)) == NULL)
 		goto out;
 	for (i = 0; i < m->n_slots && slot == NULL; i++)
@@ -243,6 +252,185 @@ p11_key_load(const char *ref, const char *module, EVP_PKEY **out,
 	}
 	rc = 0;
 out:
+	if (pin != NULL) {
+		OPENSSL_cleanse(pin, strlen(pin));
+		free(pin);
+	}
+	if (uri != NULL)
+		p11_kit_uri_free(uri);
+	return rc;
+}
+
+/* The DER OIDs of the curves a token key may be on. */
+static const unsigned char p11_p256[] = {
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
+};
+static const unsigned char p11_p384[] = {
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
+};
+
+/* The slot of the first initialized token the URI matches. */
+static int
+p11_raw_slot(CK_FUNCTION_LIST *f, P11KitUri *uri, CK_SLOT_ID *out)
+{
+	CK_SLOT_ID	 slots[64];
+	CK_ULONG	 n = 64, i;
+	CK_TOKEN_INFO	 info;
+
+	if (f->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (f->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		    (info.flags & CKF_TOKEN_INITIALIZED) &&
+		    p11_kit_uri_match_token_info(uri, &info)) {
+			*out = slots[i];
+			return 0;
+		}
+	return -1;
+}
+
+int
+p11_key_generate(const char *ref, const char *module, const char *kty,
+    int bits, struct pica_err *err)
+{
+	P11KitUri		*uri = NULL;
+	CK_FUNCTION_LIST	*f = NULL;
+	CK_SESSION_HANDLE	 sess = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE	 pub, priv;
+	CK_SLOT_ID		 slot;
+	CK_BBOOL		 yes = CK_TRUE, no = CK_FALSE;
+	CK_ULONG		 modbits;
+	CK_MECHANISM		 mech = { 0, NULL, 0 };
+	CK_ATTRIBUTE		*label, *id, pubt[8], privt[8], find[2];
+	CK_OBJECT_CLASS		 cls = CKO_PRIVATE_KEY;
+	CK_OBJECT_HANDLE	 found;
+	CK_ULONG		 n_found = 0;
+	CK_RV			 rv;
+	unsigned char		 exp[] = { 0x01, 0x00, 0x01 }, rid[16];
+	char			*pin = NULL, shown[512];
+	const char		*path;
+	size_t			 np = 0, nk = 0;
+	int			 rc = -1, inited = 0, logged_in = 0;
+
+	if (p11_uri_open(ref, module, &uri, &path, shown, sizeof(shown),
+	    err) == -1)
+		goto out;
+	if ((label = p11_kit_uri_get_attribute(uri, CKA_LABEL)) == NULL) {
+		pica_err_set(err, PICA_E_USAGE, "%s: a new key needs a name: "
+		    "object=LABEL", shown);
+		goto out;
+	}
+	if (p11_pin(uri, shown, &pin, err) == -1)
+		goto out;
+	pubt[np++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	pubt[np++] = (CK_ATTRIBUTE){ CKA_VERIFY, &yes, sizeof(yes) };
+	pubt[np++] = *label;
+	privt[nk++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	privt[nk++] = (CK_ATTRIBUTE){ CKA_PRIVATE, &yes, sizeof(yes) };
+	privt[nk++] = (CK_ATTRIBUTE){ CKA_SENSITIVE, &yes, sizeof(yes) };
+	privt[nk++] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, &no, sizeof(no) };
+	privt[nk++] = (CK_ATTRIBUTE){ CKA_SIGN, &yes, sizeof(yes) };
+	privt[nk++] = *label;
+	/* The id ties the two halves together: the URI's, or a random one. */
+	if ((id = p11_kit_uri_get_attribute(uri, CKA_ID)) == NULL) {
+		if (RAND_bytes(rid, sizeof(rid)) != 1) {
+			pica_err_ssl(err, PICA_E_INTERNAL, "random key id");
+			goto out;
+		}
+		pubt[np++] = (CK_ATTRIBUTE){ CKA_ID, rid, sizeof(rid) };
+		privt[nk++] = (CK_ATTRIBUTE){ CKA_ID, rid, sizeof(rid) };
+	} else {
+		pubt[np++] = *id;
+		privt[nk++] = *id;
+	}
+	if (strcasecmp(kty, "EC") == 0 && (bits == 0 || bits == 256 ||
+	    bits == 384)) {
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+		pubt[np++] = bits == 384 ?
+		    (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)p11_p384,
+		    sizeof(p11_p384) } :
+		    (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)p11_p256,
+		    sizeof(p11_p256) };
+	} else if (strcasecmp(kty, "RSA") == 0 && (bits == 0 ||
+	    (bits >= 2048 && bits <= 8192 && bits % 8 == 0))) {
+		mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+		modbits = bits == 0 ? 2048 : (CK_ULONG)bits;
+		pubt[np++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &modbits,
+		    sizeof(modbits) };
+		pubt[np++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exp,
+		    sizeof(exp) };
+	} else {
+		pica_err_set(err, PICA_E_USAGE, "a key on a token is EC (256 "
+		    "or 384) or RSA (2048 to 8192), not %s %d", kty, bits);
+		goto out;
+	}
+	if ((f = p11_kit_module_load(path, 0)) == NULL) {
+		pica_err_set(err, PICA_E_CONFIG, "PKCS#11 module %s cannot be "
+		    "loaded: %s", path, p11_kit_message());
+		goto out;
+	}
+	if ((rv = p11_kit_module_initialize(f)) != CKR_OK) {
+		pica_err_set(err, PICA_E_CONFIG, "PKCS#11 module %s: "
+		    "initialization failed: %s", path, p11_kit_strerror(rv));
+		goto out;
+	}
+	inited = 1;
+	if (p11_raw_slot(f, uri, &slot) == -1) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: no token of module %s "
+		    "matches", shown, path);
+		goto out;
+	}
+	if ((rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	    NULL, NULL, &sess)) != CKR_OK) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: no session: %s", shown,
+		    p11_kit_strerror(rv));
+		goto out;
+	}
+	if (pin != NULL) {
+		if ((rv = f->C_Login(sess, CKU_USER, (CK_UTF8CHAR *)pin,
+		    strlen(pin))) != CKR_OK &&
+		    rv != CKR_USER_ALREADY_LOGGED_IN) {
+			pica_err_set(err, PICA_E_CONFIG, "%s: login failed: %s",
+			    shown, p11_kit_strerror(rv));
+			goto out;
+		}
+		logged_in = 1;
+	}
+	/*
+	 * Never a second key under the name of one already there.  (Raw
+	 * PKCS#11 here: libp11 would keep the token's key list from before
+	 * the new key.)
+	 */
+	find[0] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	find[1] = *label;
+	if ((rv = f->C_FindObjectsInit(sess, find, 2)) != CKR_OK ||
+	    (rv = f->C_FindObjects(sess, &found, 1, &n_found)) != CKR_OK) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: searching the token "
+		    "failed: %s", shown, p11_kit_strerror(rv));
+		goto out;
+	}
+	(void)f->C_FindObjectsFinal(sess);
+	if (n_found > 0) {
+		pica_err_set(err, PICA_E_USAGE, "%s: the token holds that key "
+		    "already; use it without --generate", shown);
+		goto out;
+	}
+	if ((rv = f->C_GenerateKeyPair(sess, &mech, pubt, np, privt, nk,
+	    &pub, &priv)) != CKR_OK) {
+		pica_err_set(err, PICA_E_CONFIG, "%s: generating the key pair "
+		    "failed: %s", shown, p11_kit_strerror(rv));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (logged_in)
+		(void)f->C_Logout(sess);
+	if (sess != CK_INVALID_HANDLE)
+		(void)f->C_CloseSession(sess);
+	if (inited)
+		(void)p11_kit_module_finalize(f);
+	if (f != NULL)
+		p11_kit_module_release(f);
 	if (pin != NULL) {
 		OPENSSL_cleanse(pin, strlen(pin));
 		free(pin);

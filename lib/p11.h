@@ -24,4 +24,14 @@
 int	 p11_key_load(const char *uri, const char *module, EVP_PKEY **out,
 	    struct pica_err *);
 
+/*
+ * Generate a key pair on the token the URI names, under its object label
+ * (required) and id (random when absent): kty "EC" (bits 256 or 384, 0
+ * for 256) or "RSA" (2048 to 8192, 0 for 2048).  The private half is
+ * sensitive and never extractable.  Refuses a label the token already
+ * holds a private key under.
+ */
+int	 p11_key_generate(const char *uri, const char *module, const char *kty,
+	    int bits, struct pica_err *);
+
 #endif

@@ -12,6 +12,7 @@
 #include "ca.h"
 #include "cmd.h"
 #include "log.h"
+#include "p11.h"
 #include "util.h"
 
 #define INIT_MAX_DNS	32
@@ -22,7 +23,7 @@ init_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
 	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n"
-	    "                 [--key pkcs11:URI]\n\n"
+	    "                 [--key pkcs11:URI [--generate]]\n\n"
 	    "Create a new CA in DIR: a root and an intermediate certificate\n"
 	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
 	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
@@ -40,7 +41,9 @@ init_usage(FILE *fp)
 	    "  --key URI        the intermediate's key already on a PKCS#11\n"
 	    "                   token (RFC 7512 pkcs11: URI with module-path;\n"
 	    "                   PIN from pin-source=file:/PATH or\n"
-	    "                   $PICA_PKCS11_PIN): it never leaves the token\n");
+	    "                   $PICA_PKCS11_PIN): it never leaves the token\n"
+	    "  --generate       make that key on the token first (--kty EC\n"
+	    "                   or RSA, --size), under the URI's object=\n");
 }
 
 int
@@ -50,8 +53,8 @@ cmd_init(int argc, char **argv, const char *cfg)
 	struct pica_err	 err;
 	const char	*dns[INIT_MAX_DNS];
 	const char	*tdir;
-	char		 host[256], fpr[128], *end;
-	int		 ch;
+	char		 host[256], fpr[128], cfpath[4096], *end;
+	int		 ch, generate = 0;
 	long		 bits;
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -61,6 +64,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 		{ "kty", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "generate", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -107,6 +111,9 @@ cmd_init(int argc, char **argv, const char *cfg)
 			}
 			ci.key = optarg;
 			break;
+		case 'g':
+			generate = 1;
+			break;
 		case 'h':
 			init_usage(stdout);
 			return EXIT_SUCCESS;
@@ -132,8 +139,26 @@ cmd_init(int argc, char **argv, const char *cfg)
 	if ((tdir = getenv("PICA_TEMPLATE_DIR")) == NULL || tdir[0] == '\0')
 		tdir = PICA_TEMPLATE_DIR;
 	ci.template_src = tdir;
+	if (generate && ci.key == NULL) {
+		log_error("init: --generate makes the key --key names");
+		return EXIT_USAGE;
+	}
+	/* Refuse what ca_create would refuse before a key is made. */
+	snprintf(cfpath, sizeof(cfpath), "%s/pica.json", ci.dir);
+	if (generate && access(cfpath, F_OK) == 0) {
+		log_error("init: %s holds a CA already", ci.dir);
+		return EXIT_FAILURE;
+	}
+	if (generate && p11_key_generate(ci.key, NULL, ci.kty ? ci.kty : "EC",
+	    ci.bits, &err) == -1) {
+		log_error("init: %s", err.msg);
+		return EXIT_FAILURE;
+	}
 	if (ca_create(&ci, fpr, sizeof(fpr), &err) == -1) {
 		log_error("init: %s", err.msg);
+		if (generate)
+			log_error("init: the new key stays on the token: run "
+			    "again with --key and without --generate");
 		return EXIT_FAILURE;
 	}
 	printf("Created the CA \"%s\" in %s\n"

@@ -13,7 +13,7 @@ module=/usr/lib/softhsm/libsofthsm2.so
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 
-plan 36
+plan 42
 
 # The token, in this test's directory.
 export SOFTHSM2_CONF=$tmp/softhsm2.conf
@@ -61,12 +61,14 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 	is "$(cert_pub "$inter")" "$(p11 --read-object --type pubkey --label "$obj" 2>/dev/null |
 		openssl pkey -pubin -inform DER 2>/dev/null)" \
 		"$kt: the intermediate certificate is for the token's key"
-	# No file of the CA holds the intermediate's private key.
-	n=0
-	for f in $(find "$ca" -type f); do
+	# No file of the CA holds the intermediate's private key: of the
+	# PEM private keys there (root, OCSP responder), none is its.
+	n=0 keys=0
+	for f in $(grep -rl -e '-BEGIN.*PRIVATE KEY-' "$ca"); do
+		keys=$((keys + 1))
 		[ "$(key_pub "$f")" = "$(cert_pub "$inter")" ] && n=$((n + 1))
 	done
-	is "$n" 0 "$kt: no file under the CA directory holds its private key"
+	is "$n/$keys" "0/2" "$kt: of the CA's $keys private key files, none is the intermediate's"
 	# The token key signs the OCSP answers too: no delegated responder.
 	edit_config "$ca/pica.json" "c['acme']['httpPort'] = $chall_port
 del c['ocsp']['cert']
@@ -113,6 +115,29 @@ del c['ocsp']['key']"
 
 round ec inter-ec
 round rsa inter-rsa
+
+# --generate: the key pair made on the token, then the CA for it.
+"$PICA" init "$tmp/ca-gen" --name Gen --dns localhost --kty EC --size 384 \
+	--key "$(uri gen-p384)" --generate >"$tmp/gen.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/gen.out"
+ok $rc "pica init --key URI --generate (EC P-384)"
+obj=$(p11 --list-objects --type privkey 2>/dev/null |
+	grep -A3 'label: *gen-p384$' | grep 'Access:')
+like "$obj" 'sensitive.*never extractable' \
+	"the token holds it: sensitive, never extractable"
+PICA_CONFIG=$tmp/ca-gen/pica.json "$PICA" issue g.test "$tmp/g.crt" "$tmp/g.key" \
+	>/dev/null 2>&1 &&
+	openssl verify -CAfile "$tmp/ca-gen/certs/root.pem" \
+	-untrusted "$tmp/ca-gen/certs/intermediate.pem" "$tmp/g.crt" >/dev/null 2>&1
+ok $? "a certificate signed with the generated key verifies"
+like "$(openssl x509 -in "$tmp/ca-gen/certs/intermediate.pem" -noout -text)" \
+	'NIST CURVE: P-384' "the intermediate's key is P-384"
+"$PICA" init "$tmp/ca-gen2" --name Gen --dns localhost \
+	--key "$(uri gen-p384)" --generate >"$tmp/gen.out" 2>&1
+[ $? -ne 0 ] && [ ! -e "$tmp/ca-gen2" ]
+ok $? "--generate refuses a label the token already has"
+like "$(cat "$tmp/gen.out")" 'holds that key already' "and says so"
 
 # Errors: clear, naming the URI without the PIN, non-zero, nothing written.
 bad() {
