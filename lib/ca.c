@@ -77,10 +77,21 @@ ca_open(const struct conf *cf, int with_key, struct ca **out,
 {
 	int		 rc = -1;
 	struct ca	*ca;
+	char		*csr = NULL;
 
 	*out = NULL;
 	ca = xcalloc(1, sizeof(*ca));
 	ca->conf = cf;
+	/* A CA made with --csr-only before the root signed it. */
+	if (access(cf->crt, F_OK) == -1 &&
+	    (csr = util_path_join(cf->dir, CA_CSR_FILE)) != NULL &&
+	    access(csr, F_OK) == 0) {
+		pica_err_set(err, PICA_E_CONFIG, "the CA in %s waits for its "
+		    "intermediate certificate: sign %s with `pica root sign`, "
+		    "then run `pica init %s --intermediate-cert FILE "
+		    "--root-cert FILE`", cf->dir, csr, cf->dir);
+		goto out;
+	}
 	if (ca_read_cert(cf->root, &ca->root, err) == -1 ||
 	    ca_read_cert(cf->crt, &ca->cert, err) == -1)
 		goto out;
@@ -99,6 +110,7 @@ ca_open(const struct conf *cf, int with_key, struct ca **out,
 	ca = NULL;
 	rc = 0;
 out:
+	free(csr);
 	ca_free(ca);
 	return rc;
 }
@@ -136,14 +148,13 @@ ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
  * A CA certificate for pub, signed by issuer_key (self-signed when issuer
  * is NULL).  pathlen is the basicConstraints path length.
  */
-static int
-ca_make_cert(EVP_PKEY *pub, const char *cn, const char *org, X509 *issuer,
-    EVP_PKEY *issuer_key, int64_t lifetime, int pathlen, X509 **out,
+int
+ca_sign_ca_cert(EVP_PKEY *pub, const X509_NAME *subject, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t not_after, int pathlen, X509 **out,
     struct pica_err *err)
 {
 	int		 rc = -1;
 	X509		*cert = NULL;
-	X509_NAME	*name = NULL;
 	ASN1_INTEGER	*sn = NULL;
 	unsigned char	 serial[SERIAL_LEN];
 	X509V3_CTX	 ctx;
@@ -151,25 +162,19 @@ ca_make_cert(EVP_PKEY *pub, const char *cn, const char *org, X509 *issuer,
 	time_t		 now = time(NULL);
 
 	*out = NULL;
-	if ((cert = X509_new()) == NULL || (name = X509_NAME_new()) == NULL)
-		goto ssl;
-	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-	    (const unsigned char *)org, -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0))
+	if ((cert = X509_new()) == NULL)
 		goto ssl;
 	if (serial_new(serial) == -1 ||
 	    (sn = serial_to_asn1(serial, sizeof(serial))) == NULL)
 		goto ssl;
 	if (!X509_set_version(cert, X509_VERSION_3) ||
 	    !X509_set_serialNumber(cert, sn) ||
-	    !X509_set_subject_name(cert, name) ||
+	    !X509_set_subject_name(cert, subject) ||
 	    !X509_set_issuer_name(cert, issuer != NULL ?
-	    X509_get_subject_name(issuer) : name) ||
+	    X509_get_subject_name(issuer) : subject) ||
 	    !X509_set_pubkey(cert, pub) ||
 	    X509_time_adj_ex(X509_getm_notBefore(cert), 0, -60, &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(cert),
-	    (int)(lifetime / 86400), 0, &now) == NULL)
+	    ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)not_after) == NULL)
 		goto ssl;
 	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : cert, cert, NULL, NULL,
 	    0);
@@ -190,11 +195,44 @@ ca_make_cert(EVP_PKEY *pub, const char *cn, const char *org, X509 *issuer,
 	rc = 0;
 	goto out;
 ssl:
-	pica_err_ssl(err, PICA_E_INTERNAL, "making the %s certificate", cn);
+	pica_err_ssl(err, PICA_E_INTERNAL, "making a CA certificate");
 out:
 	ASN1_INTEGER_free(sn);
-	X509_NAME_free(name);
 	X509_free(cert);
+	return rc;
+}
+
+X509_NAME *
+ca_name(const char *org, const char *cn)
+{
+	X509_NAME	*name;
+
+	if ((name = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+	    (const unsigned char *)org, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0)) {
+		X509_NAME_free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* A CA certificate named O=org, CN=cn, valid for lifetime seconds. */
+static int
+ca_make_cert(EVP_PKEY *pub, const char *cn, const char *org, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t lifetime, int pathlen, X509 **out,
+    struct pica_err *err)
+{
+	X509_NAME	*name;
+	int		 rc;
+
+	if ((name = ca_name(org, cn)) == NULL)
+		return pica_err_ssl(err, PICA_E_INTERNAL, "the name of %s",
+		    cn);
+	rc = ca_sign_ca_cert(pub, name, issuer, issuer_key,
+	    (int64_t)time(NULL) + lifetime, pathlen, out, err);
+	X509_NAME_free(name);
 	return rc;
 }
 
@@ -237,6 +275,38 @@ ca_write_cert(const char *dir, const char *name, X509 **certs, size_t n,
 		return pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 	rc = ca_write_pem(path, certs, n, 0, err);
 	free(path);
+	return rc;
+}
+
+/* A CSR for key named O=org, CN=cn, signed by key, as PEM at path. */
+static int
+ca_write_csr(const char *path, EVP_PKEY *key, const char *org, const char *cn,
+    struct pica_err *err)
+{
+	X509_REQ	*req = NULL;
+	X509_NAME	*name = NULL;
+	BIO		*bio = NULL;
+	char		*data;
+	long		 len;
+	int		 rc = -1;
+
+	if ((req = X509_REQ_new()) == NULL ||
+	    (name = ca_name(org, cn)) == NULL ||
+	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, key) ||
+	    X509_REQ_sign(req, key, signer_md(key)) <= 0 ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509_REQ(bio, req)) {
+		pica_err_ssl(err, PICA_E_INTERNAL, "the intermediate's CSR");
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	rc = util_write_file(path, data, (size_t)len, 0644, 0, err);
+out:
+	BIO_free(bio);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
 	return rc;
 }
 
@@ -428,6 +498,38 @@ ca_move_into(const char *tmp, const char *dir, struct pica_err *err)
 	return 0;
 }
 
+/*
+ * What a new CA needs before it serves: the store, made in place (its
+ * environment records paths), and the delegated OCSP responder, in the
+ * store like any certificate.
+ */
+static int
+ca_first_start(const struct conf *cf, X509 *root, X509 *inter, EVP_PKEY *key,
+    struct pica_err *err)
+{
+	struct store	*st = NULL;
+	struct ca	 made;
+	int		 rc = -1, renewed;
+
+	if (store_open(cf->db_dir, &st) != 0) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: cannot create the "
+		    "store", cf->db_dir);
+		goto out;
+	}
+	memset(&made, 0, sizeof(made));
+	made.conf = cf;
+	made.root = root;
+	made.cert = inter;
+	made.key = key;
+	if (ocsp_signer_renew(&made, st, 1, (int64_t)time(NULL), &renewed,
+	    err) == -1)
+		goto out;
+	rc = 0;
+out:
+	store_close(st);
+	return rc;
+}
+
 int
 ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
     struct pica_err *err)
@@ -436,10 +538,8 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	char		*parent = NULL, *tmp = NULL, *sub = NULL, *base;
 	EVP_PKEY	*rkey = NULL, *ikey = NULL;
 	X509		*root = NULL, *inter = NULL, *chain[2];
-	struct store	*st = NULL;
 	struct conf	*cf = NULL;
-	struct ca	 made;
-	int		 moved = 0, renewed;
+	int		 moved = 0;
 	char		 cn[512];
 	size_t		 i, len;
 	static const char *const subdirs[] = { "certs", "templates", "www",
@@ -482,26 +582,11 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 		goto out;
 
 	/* A key on a token stays there: the certificate is made for it. */
-	if (signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &rkey,
-	    err) == -1 ||
+	if ((!ci->csr_only && signer_keygen(ci->kty ? ci->kty : "EC",
+	    ci->bits, &rkey, err) == -1) ||
 	    (ci->key != NULL ? signer_load(ci->key, NULL, &ikey, err) :
 	    signer_keygen(ci->kty ? ci->kty : "EC", ci->bits, &ikey,
 	    err)) == -1)
-		goto out;
-	snprintf(cn, sizeof(cn), "%s Root CA", ci->name);
-	if (ca_make_cert(rkey, cn, ci->name, NULL, rkey, CA_ROOT_LIFETIME, 1,
-	    &root, err) == -1)
-		goto out;
-	snprintf(cn, sizeof(cn), "%s Intermediate CA", ci->name);
-	if (ca_make_cert(ikey, cn, ci->name, root, rkey, CA_INT_LIFETIME, 0,
-	    &inter, err) == -1)
-		goto out;
-
-	free(sub);
-	sub = NULL;
-	if ((sub = util_path_join(tmp, "secrets/root.key")) == NULL)
-		goto oom;
-	if (signer_write_key(sub, rkey, err) == -1)
 		goto out;
 	free(sub);
 	sub = NULL;
@@ -511,12 +596,39 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 		goto out;
 	free(sub);
 	sub = NULL;
-	chain[0] = inter;
-	if (ca_write_cert(tmp, "certs/root.pem", &root, 1, err) == -1 ||
-	    ca_write_cert(tmp, "certs/intermediate.pem", chain, 1, err) == -1 ||
-	    ca_write_cert(tmp, "www/roots.pem", &root, 1, err) == -1 ||
-	    ca_write_cert(tmp, "www/intermediates.pem", chain, 1, err) == -1)
-		goto out;
+	snprintf(cn, sizeof(cn), "%s Intermediate CA", ci->name);
+	if (ci->csr_only) {
+		/* The offline root signs it; ca_complete takes it from there. */
+		if ((sub = util_path_join(tmp, CA_CSR_FILE)) == NULL)
+			goto oom;
+		if (ca_write_csr(sub, ikey, ci->name, cn, err) == -1)
+			goto out;
+		free(sub);
+		sub = NULL;
+	} else {
+		snprintf(cn, sizeof(cn), "%s Root CA", ci->name);
+		if (ca_make_cert(rkey, cn, ci->name, NULL, rkey,
+		    CA_ROOT_LIFETIME, 1, &root, err) == -1)
+			goto out;
+		snprintf(cn, sizeof(cn), "%s Intermediate CA", ci->name);
+		if (ca_make_cert(ikey, cn, ci->name, root, rkey,
+		    CA_INT_LIFETIME, 0, &inter, err) == -1)
+			goto out;
+		if ((sub = util_path_join(tmp, "secrets/root.key")) == NULL)
+			goto oom;
+		if (signer_write_key(sub, rkey, err) == -1)
+			goto out;
+		free(sub);
+		sub = NULL;
+		chain[0] = inter;
+		if (ca_write_cert(tmp, "certs/root.pem", &root, 1, err) == -1 ||
+		    ca_write_cert(tmp, "certs/intermediate.pem", chain, 1,
+		    err) == -1 ||
+		    ca_write_cert(tmp, "www/roots.pem", &root, 1, err) == -1 ||
+		    ca_write_cert(tmp, "www/intermediates.pem", chain, 1,
+		    err) == -1)
+			goto out;
+	}
 	if ((sub = util_path_join(tmp, "templates")) == NULL)
 		goto oom;
 	if (ca_copy_templates(ci->template_src, sub, err) == -1 ||
@@ -536,31 +648,19 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	free(tmp);
 	tmp = NULL;
 	moved = 1;
-	/* The store is made in place: its environment records paths. */
-	if ((sub = util_path_join(ci->dir, "db")) == NULL)
-		goto oom;
-	if (store_open(sub, &st) != 0) {
-		pica_err_set(err, PICA_E_INTERNAL, "%s: cannot create the "
-		    "store", sub);
+	if (ci->csr_only) {
+		fpr[0] = '\0';
+		moved = 0;
+		rc = 0;
 		goto out;
 	}
-	/*
-	 * The delegated OCSP responder, in the store like any certificate,
-	 * with pica.json read where it now is (its paths are absolute).
-	 */
-	free(sub);
+	/* pica.json read where it now is: its paths are absolute. */
 	conf_free(cf);
 	cf = NULL;
 	if ((sub = util_path_join(ci->dir, "pica.json")) == NULL)
 		goto oom;
-	if (conf_load(sub, &cf, err) == -1)
-		goto out;
-	made.conf = cf;
-	made.root = root;
-	made.cert = inter;
-	made.key = ikey;
-	if (ocsp_signer_renew(&made, st, 1, (int64_t)time(NULL), &renewed,
-	    err) == -1)
+	if (conf_load(sub, &cf, err) == -1 ||
+	    ca_first_start(cf, root, inter, ikey, err) == -1)
 		goto out;
 	ca_fingerprint(root, fpr, fprlen);
 	moved = 0;
@@ -569,7 +669,6 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 oom:
 	pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 out:
-	store_close(st);
 	if (tmp != NULL)
 		util_remove_tree(tmp);
 	if (moved)
@@ -582,5 +681,96 @@ out:
 	EVP_PKEY_free(ikey);
 	X509_free(root);
 	X509_free(inter);
+	return rc;
+}
+
+/* Why cert does not chain to root (a CA certificate), or NULL. */
+static const char *
+ca_chain_check(X509 *root, X509 *cert)
+{
+	X509_STORE	*store = NULL;
+	X509_STORE_CTX	*ctx = NULL;
+	const char	*why = "out of memory";
+
+	if ((store = X509_STORE_new()) == NULL ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_add_cert(store, root) ||
+	    !X509_STORE_CTX_init(ctx, store, cert, NULL))
+		goto out;
+	why = NULL;
+	if (X509_verify_cert(ctx) != 1)
+		why = X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx));
+	else if (X509_check_ca(cert) < 1)
+		why = "it is not a CA certificate";
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return why;
+}
+
+int
+ca_complete(const char *dir, const char *inter_path, const char *root_path,
+    char *fpr, size_t fprlen, struct pica_err *err)
+{
+	struct conf	*cf = NULL;
+	EVP_PKEY	*key = NULL;
+	X509		*inter = NULL, *root = NULL;
+	char		*path = NULL;
+	const char	*why;
+	int		 rc = -1;
+
+	if ((path = util_path_join(dir, "pica.json")) == NULL) {
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (conf_load(path, &cf, err) == -1)
+		goto out;
+	if (access(cf->crt, F_OK) == 0) {
+		pica_err_set(err, PICA_E_USAGE, "%s has its intermediate "
+		    "certificate already (%s)", dir, cf->crt);
+		goto out;
+	}
+	if (ca_read_cert(inter_path, &inter, err) == -1 ||
+	    ca_read_cert(root_path, &root, err) == -1)
+		goto out;
+	if (X509_check_issued(root, root) != X509_V_OK ||
+	    X509_check_ca(root) < 1) {
+		pica_err_set(err, PICA_E_USAGE, "%s is not a self-signed CA "
+		    "certificate (a root)", root_path);
+		goto out;
+	}
+	if ((why = ca_chain_check(root, inter)) != NULL) {
+		pica_err_set(err, PICA_E_USAGE, "%s does not chain to the "
+		    "root %s: %s", inter_path, root_path, why);
+		goto out;
+	}
+	if (signer_load(cf->key, cf->pkcs11_module, &key, err) == -1)
+		goto out;
+	if (!signer_matches(key, inter)) {
+		pica_err_set(err, PICA_E_USAGE, "%s is not for this CA's key "
+		    "%.*s", inter_path, (int)strcspn(cf->key, "?"), cf->key);
+		goto out;
+	}
+	free(path);
+	if ((path = util_path_join(dir, "www")) == NULL) {
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (ca_write_pem(cf->root, &root, 1, 0, err) == -1 ||
+	    ca_write_pem(cf->crt, &inter, 1, 0, err) == -1 ||
+	    ca_write_cert(path, "roots.pem", &root, 1, err) == -1 ||
+	    ca_write_cert(path, "intermediates.pem", &inter, 1, err) == -1)
+		goto out;
+	if (ca_first_start(cf, root, inter, key, err) == -1)
+		goto out;
+	ca_fingerprint(root, fpr, fprlen);
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	X509_free(inter);
+	X509_free(root);
+	conf_free(cf);
+	free(path);
 	return rc;
 }

@@ -38,6 +38,7 @@ struct ca_init {
 	int		 bits;		/* 0: the type's default */
 	const char	*key;		/* the intermediate's key on a token
 					   (pkcs11: URI), or NULL: a new one */
+	int		 csr_only;	/* no root: a CSR for the offline one */
 	const char	*template_src;	/* shipped templates to copy */
 };
 
@@ -50,6 +51,19 @@ struct ca_init {
 int	 ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	    struct pica_err *);
 
+/* The intermediate's CSR that `pica init --csr-only` writes. */
+#define CA_CSR_FILE	"intermediate.csr"
+
+/*
+ * Complete a CA made with csr_only: check that the intermediate
+ * certificate at inter_path is for the CA's key and chains to the root
+ * at root_path, then install both, make the store and the OCSP
+ * responder's certificate.  Nothing is written when a check fails.
+ */
+int	 ca_complete(const char *dir, const char *inter_path,
+	    const char *root_path, char *fpr, size_t fprlen,
+	    struct pica_err *);
+
 /* Write certs as PEM to path (mode 0644, atomically). */
 int	 ca_write_pem(const char *path, X509 *const *certs, size_t n,
 	    int replace, struct pica_err *);
@@ -60,6 +74,18 @@ int	 ca_write_pem(const char *path, X509 *const *certs, size_t n,
  */
 int	 ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value,
 	    struct pica_err *);
+
+/*
+ * A CA certificate for pub with subject, issued by issuer with
+ * issuer_key (issuer NULL: self-signed with issuer_key), valid
+ * from a minute ago to not_after, CA:TRUE with pathlen.
+ */
+int	 ca_sign_ca_cert(EVP_PKEY *pub, const X509_NAME *subject, X509 *issuer,
+	    EVP_PKEY *issuer_key, int64_t not_after, int pathlen, X509 **out,
+	    struct pica_err *);
+
+/* The name O=org, CN=cn, or NULL. */
+X509_NAME	*ca_name(const char *org, const char *cn);
 
 /* Read one PEM certificate file. */
 int	 ca_read_cert(const char *path, X509 **out, struct pica_err *);

@@ -23,6 +23,7 @@ int	 cmd_show(int argc, char **argv, const char *cfg);
 int	 cmd_backup(int argc, char **argv, const char *cfg);
 int	 cmd_eab(int argc, char **argv, const char *cfg);
 int	 cmd_demo(int argc, char **argv, const char *cfg);
+int	 cmd_root(int argc, char **argv, const char *cfg);
 
 /*
  * Load the configuration, the CA (with its key when with_key) and the

@@ -23,7 +23,8 @@ init_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
 	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n"
-	    "                 [--key pkcs11:URI [--generate]]\n\n"
+	    "                 [--key pkcs11:URI [--generate]] [--csr-only]\n"
+	    "       pica init DIR --intermediate-cert FILE --root-cert FILE\n\n"
 	    "Create a new CA in DIR: a root and an intermediate certificate\n"
 	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
 	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
@@ -43,7 +44,38 @@ init_usage(FILE *fp)
 	    "                   PIN from pin-source=file:/PATH or\n"
 	    "                   $PICA_PKCS11_PIN): it never leaves the token\n"
 	    "  --generate       make that key on the token first (--kty EC\n"
-	    "                   or RSA, --size), under the URI's object=\n");
+	    "                   or RSA, --size), under the URI's object=\n"
+	    "  --csr-only       no root here: write DIR/intermediate.csr for\n"
+	    "                   `pica root sign` on the offline root's machine\n"
+	    "  --intermediate-cert FILE --root-cert FILE\n"
+	    "                   complete a CA made with --csr-only: the signed\n"
+	    "                   intermediate (checked against the CA's key and\n"
+	    "                   the root), the root certificate\n");
+}
+
+/* pica init DIR --intermediate-cert FILE --root-cert FILE */
+static int
+init_complete(const char *dir, const char *inter_cert, const char *root_cert)
+{
+	struct pica_err	 err;
+	char		 fpr[128];
+
+	if (inter_cert == NULL || root_cert == NULL) {
+		log_error("init: --intermediate-cert and --root-cert go "
+		    "together");
+		return EXIT_USAGE;
+	}
+	if (ca_complete(dir, inter_cert, root_cert, fpr, sizeof(fpr),
+	    &err) == -1) {
+		log_error("init: %s", err.msg);
+		return EXIT_FAILURE;
+	}
+	printf("Completed the CA in %s\n"
+	    "Root certificate:         %s/certs/root.pem\n"
+	    "Root fingerprint:         %s\n"
+	    "Intermediate certificate: %s/certs/intermediate.pem\n"
+	    "Store:                    %s/db\n", dir, dir, fpr, dir, dir);
+	return EXIT_SUCCESS;
 }
 
 int
@@ -55,6 +87,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 	const char	*tdir;
 	char		 host[256], fpr[128], cfpath[4096], *end;
 	int		 ch, generate = 0;
+	const char	*inter_cert = NULL, *root_cert = NULL;
 	long		 bits;
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -65,6 +98,9 @@ cmd_init(int argc, char **argv, const char *cfg)
 		{ "size", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "generate", no_argument, NULL, 'g' },
+		{ "csr-only", no_argument, NULL, 'C' },
+		{ "intermediate-cert", required_argument, NULL, 'I' },
+		{ "root-cert", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,6 +150,15 @@ cmd_init(int argc, char **argv, const char *cfg)
 		case 'g':
 			generate = 1;
 			break;
+		case 'C':
+			ci.csr_only = 1;
+			break;
+		case 'I':
+			inter_cert = optarg;
+			break;
+		case 'R':
+			root_cert = optarg;
+			break;
 		case 'h':
 			init_usage(stdout);
 			return EXIT_SUCCESS;
@@ -127,6 +172,8 @@ cmd_init(int argc, char **argv, const char *cfg)
 		return EXIT_USAGE;
 	}
 	ci.dir = argv[optind];
+	if (inter_cert != NULL || root_cert != NULL)
+		return init_complete(ci.dir, inter_cert, root_cert);
 	if (ci.name == NULL || ci.name[0] == '\0') {
 		log_error("init: --name NAME is required");
 		return EXIT_USAGE;
@@ -160,6 +207,18 @@ cmd_init(int argc, char **argv, const char *cfg)
 			log_error("init: the new key stays on the token: run "
 			    "again with --key and without --generate");
 		return EXIT_FAILURE;
+	}
+	if (ci.csr_only) {
+		printf("Created the CA \"%s\" in %s, waiting for its "
+		    "intermediate certificate\n"
+		    "CSR:  %s/%s\n"
+		    "Next: on the root's machine, pica root sign %s/%s "
+		    "--root ROOT_DIR --out intermediate.pem;\n"
+		    "      here, pica init %s --intermediate-cert "
+		    "intermediate.pem --root-cert root.pem\n",
+		    ci.name, ci.dir, ci.dir, CA_CSR_FILE, ci.dir, CA_CSR_FILE,
+		    ci.dir);
+		return EXIT_SUCCESS;
 	}
 	printf("Created the CA \"%s\" in %s\n"
 	    "Root certificate:         %s/certs/root.pem\n"

@@ -30,6 +30,7 @@ static const struct {
 	{ "backup", cmd_backup, "hot backup of the CA, or verify one" },
 	{ "eab", cmd_eab, "External Account Binding keys for ACME clients" },
 	{ "demo", cmd_demo, "run the whole CA on loopback (nginx or lighttpd)" },
+	{ "root", cmd_root, "the offline root: make it, sign an intermediate" },
 };
 
 static void
