@@ -95,17 +95,8 @@ ca_open(const struct conf *cf, int with_key, struct ca **out,
 	if (ca_read_cert(cf->root, &ca->root, err) == -1 ||
 	    ca_read_cert(cf->crt, &ca->cert, err) == -1)
 		goto out;
-	if (with_key) {
-		if (signer_load(cf->key, cf->pkcs11_module, &ca->key, err) == -1)
-			goto out;
-		/* A URI's query may name files; never more than its path. */
-		if (!signer_matches(ca->key, ca->cert)) {
-			pica_err_set(err, PICA_E_CONFIG, "%s: key %.*s does "
-			    "not match the certificate %s", cf->path,
-			    (int)strcspn(cf->key, "?"), cf->key, cf->crt);
-			goto out;
-		}
-	}
+	if (with_key && ca_load_key(ca, err) == -1)
+		goto out;
 	*out = ca;
 	ca = NULL;
 	rc = 0;
@@ -113,6 +104,27 @@ out:
 	free(csr);
 	ca_free(ca);
 	return rc;
+}
+
+int
+ca_load_key(struct ca *ca, struct pica_err *err)
+{
+	const struct conf	*cf = ca->conf;
+	EVP_PKEY		*key = NULL;
+
+	if (ca->key != NULL)
+		return 0;
+	if (signer_load(cf->key, cf->pkcs11_module, &key, err) == -1)
+		return -1;
+	/* A URI's query may name files; never more than its path. */
+	if (!signer_matches(key, ca->cert)) {
+		EVP_PKEY_free(key);
+		return pica_err_set(err, PICA_E_CONFIG, "%s: key %.*s does "
+		    "not match the certificate %s", cf->path,
+		    (int)strcspn(cf->key, "?"), cf->key, cf->crt);
+	}
+	ca->key = key;
+	return 0;
 }
 
 void

@@ -26,6 +26,9 @@ int	 ca_open(const struct conf *, int with_key, struct ca **out,
 	    struct pica_err *);
 void	 ca_free(struct ca *);
 
+/* Load the intermediate's key into ca (ca_open without it), checked. */
+int	 ca_load_key(struct ca *, struct pica_err *);
+
 /* What `pica init` needs to make a CA. */
 struct ca_init {
 	const char	*dir;		/* created; must not hold a CA */

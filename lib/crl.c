@@ -390,17 +390,16 @@ crl_refresh(struct ca *ca, struct store *st, int64_t now,
 }
 
 int
-crl_is_stale(const struct conf *cf, int64_t now)
+crl_next_update(const struct conf *cf, int64_t *next)
 {
 	char			*path = NULL, *data = NULL;
 	const unsigned char	*p;
 	size_t			 len = 0;
 	X509_CRL		*crl = NULL;
-	const ASN1_TIME		*next;
+	const ASN1_TIME		*t;
 	struct tm		 tm;
 	struct pica_err		 err;
-	int64_t			 renew;
-	int			 stale = 1;
+	int			 rc = -1;
 
 	if ((path = util_path_join(cf->www_dir, CRL_FILE_PEM)) == NULL ||
 	    access(path, F_OK) == -1)
@@ -412,16 +411,26 @@ crl_is_stale(const struct conf *cf, int64_t now)
 		goto out;
 	p = (const unsigned char *)data;
 	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
-	    (next = X509_CRL_get0_nextUpdate(crl)) == NULL ||
-	    !ASN1_TIME_to_tm(next, &tm))
+	    (t = X509_CRL_get0_nextUpdate(crl)) == NULL ||
+	    !ASN1_TIME_to_tm(t, &tm))
 		goto out;
-	renew = (int64_t)timegm(&tm) - cf->crl_cache_duration / 2;
-	stale = now >= renew;
+	*next = (int64_t)timegm(&tm);
+	rc = 0;
 out:
 	X509_CRL_free(crl);
 	free(data);
 	free(path);
-	return stale;
+	return rc;
+}
+
+int
+crl_is_stale(const struct conf *cf, int64_t now)
+{
+	int64_t	 next;
+
+	if (crl_next_update(cf, &next) == -1)
+		return 1;
+	return now >= next - cf->crl_cache_duration / 2;
 }
 
 int

@@ -55,6 +55,12 @@ int	 crl_refresh(struct ca *, struct store *, int64_t now,
 int	 crl_main(int argc, char *argv[]);
 
 /*
+ * The nextUpdate of the published CRL: -1 when either file is missing or
+ * the DER one unreadable.
+ */
+int	 crl_next_update(const struct conf *, int64_t *next);
+
+/*
  * Whether the published CRL must be made again: either file is missing,
  * the DER one is unreadable, or it is past its renewal point (half of
  * crl.cacheDuration before nextUpdate).

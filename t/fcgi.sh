@@ -5,42 +5,26 @@
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 plan 12
 
-CGI=${CGI_BIN:-$(dirname "$PICA")/../cgi-bin}
 make_ca; ok $? "CA made"
 
-# spawn NAME: start cgi-bin/NAME on $tmp/NAME.sock
-spawn() {
-	rm -f "$tmp/$1.sock"
-	start_bg spawn-fcgi -n -s "$tmp/$1.sock" -M 0600 -- "$CGI/$1" -c "$PICA_CONFIG"
-	i=0
-	while [ ! -S "$tmp/$1.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-}
-# call NAME METHOD URI [BODY [CONTENT_TYPE]]: the raw CGI response
-call() {
-	body=${4:-}
-	REQUEST_METHOD=$2 REQUEST_URI=$3 CONTENT_TYPE=${5:-} \
-	CONTENT_LENGTH=${#body} \
-		sh -c 'printf %s "$0" | cgi-fcgi -bind -connect "$1"' "$body" "$tmp/$1.sock"
-}
-
-spawn acme-directory
-out=$(call acme-directory GET /acme/directory)
+fcgi_spawn acme-directory
+out=$(fcgi_call acme-directory GET /acme/directory)
 like "$out" '^Status: 200 OK' "directory: 200"
 like "$out" 'Content-Type: application/json' "directory: JSON"
 like "$out" '"newOrder":"https://ca.test:8443/acme/new-order"' "URLs built from externalURL"
 len=$(printf '%s' "$out" | sed -n 's/^Content-Length: //p' | tr -d '\r')
 bodylen=$(printf '%s' "$out" | sed '1,/^\r*$/d' | wc -c)
 is "$len" "$bodylen" "Content-Length is the body's length"
-like "$(call acme-directory POST /acme/directory '{}' application/json)" '^Status: 405' "POST to the directory: 405"
+like "$(fcgi_call acme-directory POST /acme/directory '{}' application/json)" '^Status: 405' "POST to the directory: 405"
 
-spawn acme-nonce
-out=$(call acme-nonce HEAD /acme/new-nonce)
+fcgi_spawn acme-nonce
+out=$(fcgi_call acme-nonce HEAD /acme/new-nonce)
 like "$out" '^Status: 200 OK' "HEAD newNonce: 200"
 like "$out" 'Replay-Nonce: [A-Za-z0-9_-]{22}' "with a Replay-Nonce"
-like "$(call acme-nonce GET /acme/new-nonce)" '^Status: 204' "GET newNonce: 204"
+like "$(fcgi_call acme-nonce GET /acme/new-nonce)" '^Status: 204' "GET newNonce: 204"
 
-spawn acme-account
-out=$(call acme-account POST /acme/new-account '{}' application/json)
+fcgi_spawn acme-account
+out=$(fcgi_call acme-account POST /acme/new-account '{}' application/json)
 like "$out" '^Status: 415' "wrong Content-Type: 415"
 like "$out" 'urn:ietf:params:acme:error:malformed' "as a problem document"
 out=$(REQUEST_METHOD=POST REQUEST_URI=/acme/new-account CONTENT_TYPE=application/jose+json \

@@ -175,6 +175,29 @@ stop_demo() {
 	return $t_rc
 }
 
+# fcgi_spawn NAME: start the FastCGI program cgi-bin/NAME for
+# $PICA_CONFIG on $tmp/NAME.sock through spawn-fcgi, as the package does.
+fcgi_spawn() {
+	rm -f "$tmp/$1.sock"
+	start_bg spawn-fcgi -n -s "$tmp/$1.sock" -M 0600 -- \
+		"${CGI_BIN:-$(dirname "$PICA")/../cgi-bin}/$1" -c "$PICA_CONFIG"
+	i=0
+	while [ ! -S "$tmp/$1.sock" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# fcgi_call NAME METHOD URI [BODY [CONTENT_TYPE]]: the raw CGI response
+# of NAME's program, driven by libfcgi's cgi-fcgi as a web server would.
+fcgi_call() {
+	body=${4:-}
+	REQUEST_METHOD=$2 REQUEST_URI=$3 CONTENT_TYPE=${5:-} \
+	CONTENT_LENGTH=${#body} \
+		sh -c 'printf %s "$0" | cgi-fcgi -bind -connect "$1"' "$body" \
+		"$tmp/$1.sock"
+}
+
 # Edit pica.json in place with a Python expression on c, the document:
 # edit_config FILE 'c["acme"]["httpPort"] = 5002'
 edit_config() {

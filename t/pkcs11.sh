@@ -7,13 +7,13 @@
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
-require_cmds softhsm2-util pkcs11-tool lego spawn-fcgi curl openssl nginx
+require_cmds softhsm2-util pkcs11-tool lego spawn-fcgi cgi-fcgi curl openssl nginx
 module=/usr/lib/softhsm/libsofthsm2.so
 [ -r "$module" ] || { echo "1..0 # SKIP $module missing"; exit 0; }
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 
-plan 42
+plan 47
 
 # The token, in this test's directory.
 export SOFTHSM2_CONF=$tmp/softhsm2.conf
@@ -138,6 +138,30 @@ like "$(openssl x509 -in "$tmp/ca-gen/certs/intermediate.pem" -noout -text)" \
 [ $? -ne 0 ] && [ ! -e "$tmp/ca-gen2" ]
 ok $? "--generate refuses a label the token already has"
 like "$(cat "$tmp/gen.out")" 'holds that key already' "and says so"
+
+# A wrong PIN when a program starts: the crl program runs on without the
+# key, and its /health says why (naming the URI, not the PIN) until the
+# PIN is right again, when it logs in by itself.
+printf '9876\n' >"$tmp/pin"
+PICA_CONFIG=$tmp/ca-ec/pica.json fcgi_spawn crl
+out=$(fcgi_call crl GET /health)
+like "$out" '^Status: 503' "wrong PIN: /health 503"
+like "$out" '"key":"pkcs11:token=pica;object=inter-ec;type=private: login to token' \
+	"/health names the key's URI and the failed login"
+! echo "$out" | grep -q 9876
+ok $? "/health does not show the PIN"
+printf '1234\n' >"$tmp/pin"
+i=0
+until fcgi_call crl GET /health | grep -q '^Status: 200'; do
+	i=$((i + 1))
+	[ $i -lt 40 ] || break
+	sleep 0.5
+done
+like "$(fcgi_call crl GET /health)" '"status":"ok"' \
+	"the PIN mended: /health turns 200 by itself"
+rm -f "$tmp/ca-ec/www/crl" "$tmp/ca-ec/www/crl.pem"
+like "$(fcgi_call crl GET /crl | head -c 300)" '^Status: 200' \
+	"and the crl program signs a CRL with the key"
 
 # Errors: clear, naming the URI without the PIN, non-zero, nothing written.
 bad() {

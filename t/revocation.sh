@@ -6,7 +6,7 @@ export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
 require_cmds spawn-fcgi curl openssl nginx lighttpd
 
-plan 88
+plan 90
 
 https_port=$(free_port)
 http_port=$(free_port)
@@ -188,6 +188,10 @@ round() {
 	openssl crl -inform DER -in "$tmp/crl.der" -out "$tmp/crl.pem"
 	like "$(vcrl "$tmp/crl.pem" "$tmp/c.crt")" 'certificate revoked' \
 		"$server: the served CRL agrees"
+
+	code=$(curl -s -o "$tmp/health" -w '%{http_code}' "$base/health")
+	like "$code $(tr -d '\n' <"$tmp/health")" '^200 .*"status": *"ok"' \
+		"$server: /health: 200, ok"
 
 	# The big CRL is the static file, served as it is.
 	curl -s -o "$tmp/served.der" "$base/crl"
