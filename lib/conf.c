@@ -552,6 +552,44 @@ conf_read_ocsp(struct conf_ctx *c, struct conf *cf, json_t *ocsp)
 }
 
 /*
+ * The value of attr in the path part of a pkcs11: URI, %-escapes
+ * decoded, or NULL.  step-ca writes "pkcs11:module-path=...;token=..."
+ * where RFC 7512 puts module-path in the query.
+ */
+static char *
+conf_path_attr(const char *uri, const char *attr)
+{
+	const char	*p = uri + 7, *end;
+	size_t		 n = strlen(attr), len, i, j;
+	char		*v;
+	int		 hi, lo;
+
+	if (strncmp(uri, "pkcs11:", 7) != 0)
+		return NULL;
+	for (;;) {
+		len = strcspn(p, ";?");
+		if (len > n && strncmp(p, attr, n) == 0 && p[n] == '=')
+			break;
+		if (p[len] != ';')
+			return NULL;
+		p += len + 1;
+	}
+	p += n + 1;
+	end = uri + (p - uri) + strcspn(p, ";?");
+	v = xcalloc(1, (size_t)(end - p) + 1);
+	for (i = j = 0; p + i < end; i++) {
+		if (p[i] == '%' && p + i + 2 < end &&
+		    (hi = util_hexval(p[i + 1])) >= 0 &&
+		    (lo = util_hexval(p[i + 2])) >= 0) {
+			v[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			v[j++] = p[i];
+	}
+	return v;
+}
+
+/*
  * kms (as in step-ca's ca.json): type "pkcs11" and a pkcs11: URI whose
  * module-path serves the key URIs that name none.
  */
@@ -593,12 +631,15 @@ conf_read_kms(struct conf_ctx *c, struct conf *cf, json_t *kms)
 		    "or in $PICA_PKCS11_PIN");
 		goto out;
 	}
-	if ((mod = p11_kit_uri_get_module_path(uri)) == NULL) {
+	free(cf->pkcs11_module);
+	cf->pkcs11_module = NULL;
+	if ((mod = p11_kit_uri_get_module_path(uri)) != NULL)
+		cf->pkcs11_module = xstrdup(mod);
+	else if ((cf->pkcs11_module = conf_path_attr(s, "module-path")) ==
+	    NULL) {
 		conf_fail(c, "kms.uri", "names no module-path");
 		goto out;
 	}
-	free(cf->pkcs11_module);
-	cf->pkcs11_module = xstrdup(mod);
 	rc = 0;
 out:
 	if (uri != NULL)

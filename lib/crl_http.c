@@ -29,13 +29,18 @@
 
 /* Far above any CRL this CA makes (100,000 entries are 5 MB). */
 #define CRL_SERVE_MAX	(256 * 1024 * 1024)
-/* Between two attempts at a key that did not load. */
-#define CRL_KEY_RETRY	10
+/*
+ * Between two attempts at a key that did not load: a token busy with
+ * another process, absent, or its PIN file missing may come right.  A
+ * PIN the token refused is never tried again (tokens lock after a few).
+ */
+#define CRL_KEY_RETRY	2
 
 struct crl_prog {
 	struct prog	 prog;
-	char		 key_err[512];	/* why the key is not loaded */
+	char		 key_err[640];	/* why the key is not loaded */
 	int64_t		 key_tried;
+	int		 key_refused;	/* the token refused the PIN */
 	int		 panic;		/* the store needs recovery */
 };
 
@@ -47,13 +52,18 @@ crl_key(struct crl_prog *p, int64_t now)
 
 	if (p->prog.ca->key != NULL)
 		return p->prog.ca->key;
-	if (p->key_tried != 0 && now - p->key_tried < CRL_KEY_RETRY)
+	if (p->key_refused ||
+	    (p->key_tried != 0 && now - p->key_tried < CRL_KEY_RETRY))
 		return NULL;
 	p->key_tried = now;
 	if (ca_load_key(p->prog.ca, &err) == -1) {
 		if (strcmp(p->key_err, err.msg) != 0)
 			log_error("%s", err.msg);
-		snprintf(p->key_err, sizeof(p->key_err), "%s", err.msg);
+		p->key_refused = err.code == PICA_E_PIN;
+		snprintf(p->key_err, sizeof(p->key_err), "%s%s", err.msg,
+		    p->key_refused ? "; not tried again, so that the token "
+		    "does not lock: set the right PIN and restart the program" :
+		    "");
 		return NULL;
 	}
 	if (p->key_err[0] != '\0')

@@ -43,6 +43,7 @@ enum pica_errc {
 	PICA_E_METHOD,		/* HTTP 405 */
 	PICA_E_MEDIA_TYPE,	/* HTTP 415 */
 	PICA_E_TOO_LARGE,	/* HTTP 413 */
+	PICA_E_PIN,		/* a token refused the PIN: do not retry */
 };
 
 struct pica_err {

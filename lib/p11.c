@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libp11.h>
 #include <p11-kit/p11-kit.h>
@@ -25,6 +26,8 @@
 
 /* A PIN file is one line. */
 #define P11_PIN_MAX	256
+/* Fresh loads of a module whose token does not show at first. */
+#define P11_LOAD_TRIES	5
 
 /* A loaded module and its slots, kept for the life of the process. */
 struct p11_module {
@@ -32,6 +35,7 @@ struct p11_module {
 	PKCS11_CTX		*ctx;
 	PKCS11_SLOT		*slots;
 	unsigned int		 n_slots;
+	int			 keys_out;	/* keys handed out */
 	struct p11_module	*next;
 };
 
@@ -73,6 +77,24 @@ fail:
 	return NULL;
 }
 
+/* Unload m and forget it: no key of it may be in use. */
+static void
+p11_module_drop(struct p11_module *m)
+{
+	struct p11_module	**pp;
+
+	for (pp = &p11_modules; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	PKCS11_release_all_slots(m->ctx, m->slots, m->n_slots);
+	PKCS11_CTX_unload(m->ctx);
+	PKCS11_CTX_free(m->ctx);
+	free(m->path);
+	free(m);
+}
+
 /* A PKCS#11 text field: blank-padded, no NUL. */
 static void
 p11_field(CK_UTF8CHAR *dst, size_t len, const char *src)
@@ -97,6 +119,20 @@ p11_token_matches(P11KitUri *uri, const PKCS11_TOKEN *tok)
 	p11_field(info.serialNumber, sizeof(info.serialNumber),
 	    tok->serialnr);
 	return p11_kit_uri_match_token_info(uri, &info);
+}
+
+/* The slot of the first initialized token the URI matches, or NULL. */
+static PKCS11_SLOT *
+p11_slot_find(struct p11_module *m, P11KitUri *uri)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < m->n_slots; i++)
+		if (m->slots[i].token != NULL &&
+		    m->slots[i].token->initialized &&
+		    p11_token_matches(uri, m->slots[i].token))
+			return &m->slots[i];
+	return NULL;
 }
 
 /* Whether the URI's object attributes (label, id) match key. */
@@ -185,70 +221,98 @@ p11_uri_open(const char *ref, const char *module, P11KitUri **uri,
 	return 0;
 }
 
+/*
+ * Log in to slot's token (when it asks) and hand out the private key the
+ * URI names.  *final says whether a failure would fail again (a PIN the
+ * token refused, or none given); others may pass on a fresh load.
+ */
+static int
+p11_key_open(struct p11_module *m, PKCS11_SLOT *slot, P11KitUri *uri,
+    const char *shown, const char *pin, EVP_PKEY **out, int *final,
+    struct pica_err *err)
+{
+	PKCS11_KEY	*keys = NULL;
+	unsigned int	 i, n_keys = 0;
+	unsigned long	 reason;
+	int		 logged_in = 0;
+
+	*final = 0;
+	if (slot->token->loginRequired) {
+		if (PKCS11_is_logged_in(slot, 0, &logged_in) != 0)
+			logged_in = 0;
+		if (!logged_in && pin == NULL) {
+			*final = 1;
+			return pica_err_set(err, PICA_E_CONFIG, "%s: the token "
+			    "needs a PIN: pin-source=file:/PATH in the URI, or "
+			    "$%s", shown, P11_PIN_ENV);
+		}
+		if (!logged_in && PKCS11_login(slot, 0, pin) != 0) {
+			/*
+			 * CKR_PIN_INCORRECT and its kin: a token counts these
+			 * and locks itself, so nobody tries again.
+			 */
+			reason = ERR_GET_REASON(ERR_peek_last_error());
+			*final = reason >= CKR_PIN_INCORRECT &&
+			    reason <= CKR_PIN_LOCKED;
+			return pica_err_ssl(err, *final ? PICA_E_PIN :
+			    PICA_E_CONFIG, "%s: login to token \"%s\" failed "
+			    "(wrong PIN?)", shown, slot->token->label);
+		}
+	}
+	if (PKCS11_enumerate_keys(slot->token, &keys, &n_keys) != 0)
+		return pica_err_ssl(err, PICA_E_CONFIG, "%s: listing the "
+		    "token's keys failed", shown);
+	for (i = 0; i < n_keys; i++)
+		if (p11_key_matches(uri, &keys[i]))
+			break;
+	if (i == n_keys)
+		return pica_err_set(err, PICA_E_CONFIG, "%s: no such private "
+		    "key on token \"%s\"", shown, slot->token->label);
+	if ((*out = PKCS11_get_private_key(&keys[i])) == NULL)
+		return pica_err_ssl(err, PICA_E_CONFIG, "%s: the private key "
+		    "cannot be used", shown);
+	m->keys_out++;
+	return 0;
+}
+
 int
 p11_key_load(const char *ref, const char *module, EVP_PKEY **out,
     struct pica_err *err)
 {
 	P11KitUri		*uri = NULL;
 	struct p11_module	*m;
-	PKCS11_SLOT		*slot = NULL;
-	PKCS11_KEY		*keys = NULL;
-	unsigned int		 i, n_keys = 0;
+	PKCS11_SLOT		*slot;
 	char			*pin = NULL, shown[512];
 	const char		*path;
-	int			 rc = -1, logged_in = 0;
+	int			 rc = -1, tries, final;
 
 	*out = NULL;
 	if (p11_uri_open(ref, module, &uri, &path, shown, sizeof(shown),
-	    err) == -1)
+	    err) == -1 || p11_pin(uri, shown, &pin, err) == -1)
 		goto out;
-	if ((m = p11_module_get(path, err)) == NULL)
-		goto out;
-	for (i = 0; i < m->n_slots && slot == NULL; i++)
-		if (m->slots[i].token != NULL &&
-		    m->slots[i].token->initialized &&
-		    p11_token_matches(uri, m->slots[i].token))
-			slot = &m->slots[i];
-	if (slot == NULL) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: no token of module %s "
-		    "matches", shown, path);
-		goto out;
-	}
-	if (p11_pin(uri, shown, &pin, err) == -1)
-		goto out;
-	if (slot->token->loginRequired) {
-		if (PKCS11_is_logged_in(slot, 0, &logged_in) != 0)
-			logged_in = 0;
-		if (!logged_in && pin == NULL) {
-			pica_err_set(err, PICA_E_CONFIG, "%s: the token needs "
-			    "a PIN: pin-source=file:/PATH in the URI, or $%s",
-			    shown, P11_PIN_ENV);
-			goto out;
+	/*
+	 * A token inserted since the module was loaded, or one the module
+	 * could not read (SoftHSM2 fails, or skips a token, while another
+	 * process writes it as it logs in): load the module afresh, a few
+	 * times, unless a key of it is in use.
+	 */
+	for (tries = 0; ; tries++) {
+		final = 0;
+		if ((m = p11_module_get(path, err)) != NULL) {
+			if ((slot = p11_slot_find(m, uri)) == NULL)
+				pica_err_set(err, PICA_E_CONFIG, "%s: no token "
+				    "of module %s matches", shown, path);
+			else if (p11_key_open(m, slot, uri, shown, pin, out,
+			    &final, err) == 0)
+				break;
 		}
-		if (!logged_in && PKCS11_login(slot, 0, pin) != 0) {
-			pica_err_ssl(err, PICA_E_CONFIG, "%s: login to token "
-			    "\"%s\" failed (wrong PIN?)", shown,
-			    slot->token->label);
+		if (final || tries == P11_LOAD_TRIES ||
+		    (m != NULL && m->keys_out > 0))
 			goto out;
-		}
-	}
-	if (PKCS11_enumerate_keys(slot->token, &keys, &n_keys) != 0) {
-		pica_err_ssl(err, PICA_E_CONFIG, "%s: listing the token's "
-		    "keys failed", shown);
-		goto out;
-	}
-	for (i = 0; i < n_keys; i++)
-		if (p11_key_matches(uri, &keys[i]))
-			break;
-	if (i == n_keys) {
-		pica_err_set(err, PICA_E_CONFIG, "%s: no such private key on "
-		    "token \"%s\"", shown, slot->token->label);
-		goto out;
-	}
-	if ((*out = PKCS11_get_private_key(&keys[i])) == NULL) {
-		pica_err_ssl(err, PICA_E_CONFIG, "%s: the private key cannot "
-		    "be used", shown);
-		goto out;
+		if (m != NULL)
+			p11_module_drop(m);
+		/* Apart from the other processes starting now. */
+		usleep(50000 + (useconds_t)(random() % 200000));
 	}
 	rc = 0;
 out:

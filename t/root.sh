@@ -5,7 +5,7 @@
 # refusals: a CA still waiting, another root, another key's certificate.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 
-plan 25
+plan 29
 
 # ceremony NAME ROOT_ARGS...: root in $tmp/NAME-root, CA in $tmp/NAME-ca.
 ceremony() {
@@ -92,8 +92,28 @@ if PATH=$PATH:/usr/sbin command -v softhsm2-util >/dev/null &&
 		"pkcs11:token=root;object=root;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:$tmp/pin"
 	[ ! -e "$tmp/token-root/secrets" ]
 	ok $? "token: no key file in the root's directory"
+
+	# The intermediate's key on the token too: its CSR is signed there.
+	c=$tmp/tokinter-ca
+	"$PICA" init "$c" --name tokinter --dns ca.test --csr-only --generate \
+		--key "pkcs11:token=root;object=inter;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:$tmp/pin" \
+		>"$tmp/out" 2>&1 && [ ! -e "$c/secrets/intermediate.key" ]
+	ok $? "init --csr-only --key URI --generate: no key file"
+	"$PICA" root sign "$c/intermediate.csr" --root "$tmp/file-root" \
+		--out "$tmp/tokinter.pem" --not-after 8760h --path-len 1 >/dev/null &&
+		"$PICA" init "$c" --intermediate-cert "$tmp/tokinter.pem" \
+		--root-cert "$tmp/file-root/certs/root.pem" >/dev/null &&
+		PICA_CONFIG=$c/pica.json "$PICA" issue t.test "$tmp/t.crt" \
+		"$tmp/t.key" >/dev/null && verify_chain "$tmp/t.crt" "$c" >/dev/null
+	ok $? "signed, completed, issuing with the token key"
+	end=$(date -d "$(openssl x509 -in "$tmp/tokinter.pem" -noout -enddate | cut -d= -f2)" +%s)
+	days=$(( (end - $(date +%s)) / 86400 ))
+	[ "$days" -ge 364 ] && [ "$days" -le 365 ]
+	ok $? "--not-after 8760h: $days days"
+	like "$(openssl x509 -in "$tmp/tokinter.pem" -noout -ext basicConstraints)" \
+		'pathlen:1' "--path-len 1"
 else
-	for i in 1 2 3 4 5 6 7 8 9; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
 		t_n=$((t_n + 1))
 		echo "ok $t_n # SKIP SoftHSM2 not installed"
 	done

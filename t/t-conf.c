@@ -37,7 +37,7 @@ main(void)
 	struct pica_err	 err;
 	struct pica_err	 perr;
 
-	plan(48);
+	plan(55);
 
 	ok(conf_parse("/srv/ca/pica.json", "{" BASE "}", &cf, &err) == 0,
 	    "minimal config");
@@ -131,5 +131,27 @@ main(void)
 	bad("{\"root\": \"r\", \"crt\": \"c\", \"key\": \"k\", \"db\": {"
 	    "\"type\": \"badgerv2\", \"dataSource\": \"x\"}}",
 	    "\"db.type\": \"badgerv2\" is not supported");
+
+	/* kms.uri: module-path in the query (RFC 7512) or the path (step-ca). */
+	ok(conf_parse("/srv/ca/pica.json", "{" BASE ", \"kms\": {\"type\": "
+	    "\"pkcs11\", \"uri\": \"pkcs11:token=pica?module-path=/usr/lib/"
+	    "softhsm/libsofthsm2.so\"}}", &cf, &err) == 0, "kms.uri, query");
+	is_str(cf ? cf->pkcs11_module : NULL, "/usr/lib/softhsm/libsofthsm2.so",
+	    "module-path from the query");
+	conf_free(cf);
+	cf = NULL;
+	ok(conf_parse("/srv/ca/pica.json", "{" BASE ", \"kms\": {\"uri\": "
+	    "\"pkcs11:module-path=/opt/my%20hsm/p11.so;token=x\"}}", &cf,
+	    &err) == 0, "kms.uri, step-ca style");
+	is_str(cf ? cf->pkcs11_module : NULL, "/opt/my hsm/p11.so",
+	    "module-path from the path part, percent-decoded");
+	conf_free(cf);
+	cf = NULL;
+	bad("{" BASE ", \"kms\": {\"uri\": \"pkcs11:token=x?module-path=/m.so"
+	    "&pin-value=1234\"}}", "\"kms.uri\": pin-value is refused");
+	bad("{" BASE ", \"kms\": {\"uri\": \"pkcs11:token=x\"}}",
+	    "\"kms.uri\": names no module-path");
+	bad("{" BASE ", \"kms\": {\"type\": \"awskms\"}}",
+	    "\"kms.type\": \"awskms\" is not supported");
 	return done();
 }
