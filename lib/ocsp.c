@@ -92,16 +92,46 @@ out:
 	return need;
 }
 
+/* Write key to path through path.new and a rename. */
+static int
+ocsp_key_install(const char *path, EVP_PKEY *key, struct pica_err *err)
+{
+	char	*tmp = NULL;
+	int	 rc = -1;
+
+	if (asprintf(&tmp, "%s.new", path) == -1) {
+		tmp = NULL;
+		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	(void)unlink(tmp);
+	if (signer_write_key(tmp, key, err) == -1)
+		goto out;
+	if (rename(tmp, path) == -1) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (tmp != NULL)
+		(void)unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 int
 ocsp_signer_renew(struct ca *ca, struct store *st, int force, int64_t now,
     int *renewed, struct pica_err *err)
 {
 	const struct conf	*cf = ca->conf;
 	struct issue_req	 ir;
-	EVP_PKEY		*key = NULL;
+	EVP_PKEY		*key = NULL, *pub = NULL;
 	X509			*cert = NULL;
-	char			*tmpkey = NULL, cn[600];
-	int			 rc = -1;
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	char			 cn[600];
+	int			 rc = -1, token, n;
 
 	*renewed = 0;
 	if (cf->ocsp_cert == NULL || cf->ocsp_key == NULL)
@@ -115,37 +145,38 @@ ocsp_signer_renew(struct ca *ca, struct store *st, int force, int64_t now,
 	}
 	snprintf(cn, sizeof(cn), "%s OCSP Responder",
 	    cf->name != NULL ? cf->name : "pica");
-	if (signer_keygen("EC", 256, &key, err) == -1)
+	/* A responder key on a token stays: a new certificate for it. */
+	token = strncmp(cf->ocsp_key, "pkcs11:", 7) == 0;
+	if ((token ? signer_load(cf->ocsp_key, cf->pkcs11_module, &key, err) :
+	    signer_keygen("EC", 256, &key, err)) == -1)
 		goto out;
+	/*
+	 * The public half alone: issuance checks the key it certifies, and
+	 * a token key's checks would ask for the private scalar.
+	 */
+	if ((n = i2d_PUBKEY(key, &der)) <= 0 ||
+	    (p = der, pub = d2i_PUBKEY(NULL, &p, n)) == NULL) {
+		pica_err_ssl(err, PICA_E_INTERNAL, "ocsp: the responder's "
+		    "public key");
+		goto out;
+	}
 	memset(&ir, 0, sizeof(ir));
-	ir.pubkey = key;
+	ir.pubkey = pub;
 	ir.common_name = cn;
 	ir.profile = "ocsp";
 	ir.ca_own = 1;
 	if (issue_cert(ca, st, &ir, &cert, err) == -1)
 		goto out;
-	/* The key first, under a new name, then both in place. */
-	if (asprintf(&tmpkey, "%s.new", cf->ocsp_key) == -1) {
-		tmpkey = NULL;
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	/* A new key first, under a new name, then both in place. */
+	if (!token && ocsp_key_install(cf->ocsp_key, key, err) == -1)
 		goto out;
-	}
-	(void)unlink(tmpkey);
-	if (signer_write_key(tmpkey, key, err) == -1)
-		goto out;
-	if (rename(tmpkey, cf->ocsp_key) == -1) {
-		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", cf->ocsp_key,
-		    strerror(errno));
-		goto out;
-	}
 	if (ca_write_pem(cf->ocsp_cert, &cert, 1, 1, err) == -1)
 		goto out;
 	*renewed = 1;
 	rc = 0;
 out:
-	if (tmpkey != NULL)
-		(void)unlink(tmpkey);
-	free(tmpkey);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pub);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return rc;

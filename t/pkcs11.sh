@@ -13,7 +13,7 @@ module=/usr/lib/softhsm/libsofthsm2.so
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 
-plan 51
+plan 54
 
 # The token, in this test's directory.
 export SOFTHSM2_CONF=$tmp/softhsm2.conf
@@ -176,6 +176,32 @@ like "$(fcgi_call crl GET /health)" '"status":"ok"' \
 rm -f "$tmp/ca-ec/www/crl" "$tmp/ca-ec/www/crl.pem"
 like "$(fcgi_call crl GET /crl | head -c 300)" '^Status: 200' \
 	"and the crl program signs a CRL with the key"
+
+# The OCSP responder's key on the token too (ocsp.key a URI): renewing
+# makes a certificate for it, and the answers it signs verify.
+ca=$tmp/ca-ec
+p11 --keypairgen --key-type EC:prime256v1 --id 09 --label ocsp-key >/dev/null 2>&1
+edit_config "$ca/pica.json" "c['ocsp']['cert'] = 'certs/ocsp.pem'
+c['ocsp']['key'] = '$(uri ocsp-key)'"
+rm -f "$ca/certs/ocsp.pem"
+like "$(PICA_CONFIG=$ca/pica.json "$PICA" crl --if-stale 2>&1)" \
+	'OCSP responder certificate renewed' "ocsp.key on the token: pica crl makes its certificate"
+is "$(cert_pub "$ca/certs/ocsp.pem")" "$(p11 --read-object --type pubkey --label ocsp-key 2>/dev/null |
+	openssl pkey -pubin -inform DER 2>/dev/null)" "for the token's responder key"
+set -- $(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+edit_config "$ca/pica.json" "c['externalURL'] = 'https://127.0.0.1:$1'"
+start_demo "$ca" nginx "$1" "$2" "$tmp/demo-ocspkey"
+out=$(openssl ocsp -issuer "$ca/certs/intermediate.pem" -CAfile "$ca/certs/root.pem" \
+	-cert "$tmp/lego-ec/certificates/localhost.crt" -resp_text \
+	-url "http://127.0.0.1:$2/ocsp" 2>&1 | tr '\n' ' ')
+like "$out" 'Response verify OK.*Subject: CN=Token ec OCSP Responder.*localhost.crt: revoked' \
+	"the answer, signed with the responder key on the token, verifies"
+stop_demo
 
 # The module from kms.uri (as in step-ca's ca.json) for a key URI with none.
 ca=$tmp/ca-rsa
