@@ -2070,8 +2070,15 @@ store_recover_copy(const char *dir)
 	}
 	env->set_errcall(env, store_errcall);
 	env->set_errpfx(env, dir);
+	/*
+	 * Catastrophic recovery: the pages were copied while others wrote
+	 * and checkpointed, so replay every log the copy holds, not only
+	 * what follows its last checkpoint (Berkeley DB's rule for a hot
+	 * backup; normal recovery left a secondary index behind its
+	 * primary now and then).
+	 */
 	if ((ret = env->open(env, dir, DB_CREATE | DB_INIT_TXN |
-	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_RECOVER |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_RECOVER_FATAL |
 	    DB_PRIVATE, 0600)) != 0 ||
 	    (ret = env->txn_checkpoint(env, 0, 0, DB_FORCE)) != 0) {
 		log_error("%s: recovering the backup: %s", dir,
