@@ -33,6 +33,17 @@ static const char *const ca_entries[] = {
 };
 
 int
+ca_time(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm	 tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int
 ca_read_cert(const char *path, X509 **out, struct pica_err *err)
 {
 	int	 rc = -1;
@@ -437,7 +448,7 @@ out:
 }
 
 /* Refuse a directory that holds any part of a CA already. */
-static int
+int
 ca_check_target(const char *dir, struct pica_err *err)
 {
 	size_t	 i;

@@ -54,6 +54,9 @@ struct ca_init {
 int	 ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	    struct pica_err *);
 
+/* Whether dir may become a CA: it holds none of a CA's entries. */
+int	 ca_check_target(const char *dir, struct pica_err *);
+
 /* The intermediate's CSR that `pica init --csr-only` writes. */
 #define CA_CSR_FILE	"intermediate.csr"
 
@@ -89,6 +92,9 @@ int	 ca_sign_ca_cert(EVP_PKEY *pub, const X509_NAME *subject, X509 *issuer,
 
 /* The name O=org, CN=cn, or NULL. */
 X509_NAME	*ca_name(const char *org, const char *cn);
+
+/* An ASN1_TIME as seconds since the epoch; -1 when it does not parse. */
+int	 ca_time(const ASN1_TIME *, int64_t *out);
 
 /* Read one PEM certificate file. */
 int	 ca_read_cert(const char *path, X509 **out, struct pica_err *);

@@ -396,8 +396,6 @@ crl_next_update(const struct conf *cf, int64_t *next)
 	const unsigned char	*p;
 	size_t			 len = 0;
 	X509_CRL		*crl = NULL;
-	const ASN1_TIME		*t;
-	struct tm		 tm;
 	struct pica_err		 err;
 	int			 rc = -1;
 
@@ -411,10 +409,8 @@ crl_next_update(const struct conf *cf, int64_t *next)
 		goto out;
 	p = (const unsigned char *)data;
 	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
-	    (t = X509_CRL_get0_nextUpdate(crl)) == NULL ||
-	    !ASN1_TIME_to_tm(t, &tm))
+	    ca_time(X509_CRL_get0_nextUpdate(crl), next) == -1)
 		goto out;
-	*next = (int64_t)timegm(&tm);
 	rc = 0;
 out:
 	X509_CRL_free(crl);

@@ -76,16 +76,12 @@ ocsp_signer_needs(const char *path, int64_t now)
 	struct pica_err	 err;
 	int64_t		 nb, na;
 	int		 need = 1;
-	struct tm	 tm;
 
 	if (ca_read_cert(path, &x, &err) == -1)
 		return 1;
-	if (!ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
+	if (ca_time(X509_get0_notBefore(x), &nb) == -1 ||
+	    ca_time(X509_get0_notAfter(x), &na) == -1)
 		goto out;
-	nb = (int64_t)timegm(&tm);
-	if (!ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-		goto out;
-	na = (int64_t)timegm(&tm);
 	need = now >= na - (na - nb) / 3;
 out:
 	X509_free(x);

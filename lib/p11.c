@@ -154,6 +154,16 @@ p11_key_matches(P11KitUri *uri, const PKCS11_KEY *key)
 	return 1;
 }
 
+/* Wipe and free a PIN p11_pin read. */
+static void
+p11_pin_free(char *pin)
+{
+	if (pin == NULL)
+		return;
+	OPENSSL_cleanse(pin, strlen(pin));
+	free(pin);
+}
+
 /*
  * The PIN: the pin-source file (file:PATH or PATH), else $PICA_PKCS11_PIN,
  * else NULL (a token without login).  The caller cleanses and frees it.
@@ -316,10 +326,7 @@ p11_key_load(const char *ref, const char *module, EVP_PKEY **out,
 	}
 	rc = 0;
 out:
-	if (pin != NULL) {
-		OPENSSL_cleanse(pin, strlen(pin));
-		free(pin);
-	}
+	p11_pin_free(pin);
 	if (uri != NULL)
 		p11_kit_uri_free(uri);
 	return rc;
@@ -495,10 +502,7 @@ out:
 		(void)p11_kit_module_finalize(f);
 	if (f != NULL)
 		p11_kit_module_release(f);
-	if (pin != NULL) {
-		OPENSSL_cleanse(pin, strlen(pin));
-		free(pin);
-	}
+	p11_pin_free(pin);
 	if (uri != NULL)
 		p11_kit_uri_free(uri);
 	return rc;

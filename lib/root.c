@@ -23,6 +23,17 @@
 /* The largest CSR root_sign reads. */
 #define ROOT_CSR_MAX	(64 * 1024)
 
+/* *path becomes dir/name (the old one freed); -1 when out of memory. */
+static int
+root_join(const char *dir, const char *name, char **path,
+    struct pica_err *err)
+{
+	free(*path);
+	if ((*path = util_path_join(dir, name)) == NULL)
+		return pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	return 0;
+}
+
 int
 root_create(const struct root_init *ri, char *fpr, size_t fprlen,
     struct pica_err *err)
@@ -40,8 +51,9 @@ root_create(const struct root_init *ri, char *fpr, size_t fprlen,
 		goto out;
 	}
 	made_dir = 1;
-	if (ri->key != NULL ? signer_load(ri->key, NULL, &key, err) :
-	    signer_keygen(ri->kty ? ri->kty : "EC", ri->bits, &key, err))
+	if ((ri->key != NULL ? signer_load(ri->key, NULL, &key, err) :
+	    signer_keygen(ri->kty ? ri->kty : "EC", ri->bits, &key, err)) ==
+	    -1)
 		goto out;
 	snprintf(cn, sizeof(cn), "%s Root CA", ri->name);
 	if ((name = ca_name(ri->name, cn)) == NULL) {
@@ -52,44 +64,31 @@ root_create(const struct root_init *ri, char *fpr, size_t fprlen,
 	    (ri->lifetime > 0 ? ri->lifetime : ROOT_LIFETIME), 1, &cert,
 	    err) == -1)
 		goto out;
-	if ((path = util_path_join(ri->dir, "certs")) == NULL ||
-	    util_mkdirs(path, 0755, err) == -1)
-		goto oom_or_out;
-	free(path);
-	if ((path = util_path_join(ri->dir, "certs/root.pem")) == NULL ||
+	if (root_join(ri->dir, "certs", &path, err) == -1 ||
+	    util_mkdirs(path, 0755, err) == -1 ||
+	    root_join(ri->dir, "certs/root.pem", &path, err) == -1 ||
 	    ca_write_pem(path, &cert, 1, 0, err) == -1)
-		goto oom_or_out;
-	free(path);
-	path = NULL;
-	if (ri->key == NULL) {
-		if ((path = util_path_join(ri->dir, "secrets")) == NULL ||
-		    util_mkdirs(path, 0700, err) == -1)
-			goto oom_or_out;
-		free(path);
-		if ((path = util_path_join(ri->dir, "secrets/root.key")) ==
-		    NULL || signer_write_key(path, key, err) == -1)
-			goto oom_or_out;
-		free(path);
-		path = NULL;
-	}
+		goto out;
+	if (ri->key == NULL &&
+	    (root_join(ri->dir, "secrets", &path, err) == -1 ||
+	    util_mkdirs(path, 0700, err) == -1 ||
+	    root_join(ri->dir, "secrets/root.key", &path, err) == -1 ||
+	    signer_write_key(path, key, err) == -1))
+		goto out;
 	doc = json_pack("{s:s, s:s, s:s}", "name", ri->name, "crt",
 	    "certs/root.pem", "key", ri->key != NULL ? ri->key :
 	    "secrets/root.key");
 	if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER)) == NULL ||
-	    (path = util_path_join(ri->dir, ROOT_CONF)) == NULL) {
+	    JSON_PRESERVE_ORDER)) == NULL) {
 		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (util_write_file(path, text, strlen(text), 0644, 0, err) == -1)
+	if (root_join(ri->dir, ROOT_CONF, &path, err) == -1 ||
+	    util_write_file(path, text, strlen(text), 0644, 0, err) == -1)
 		goto out;
 	ca_fingerprint(cert, fpr, fprlen);
 	made_dir = 0;
 	rc = 0;
-	goto out;
-oom_or_out:
-	if (path == NULL)
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 out:
 	if (made_dir)
 		util_remove_tree(ri->dir);
@@ -112,10 +111,8 @@ root_open(const char *dir, X509 **cert, EVP_PKEY **key, struct pica_err *err)
 	char		*path = NULL;
 	int		 rc = -1;
 
-	if ((path = util_path_join(dir, ROOT_CONF)) == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
+	if (root_join(dir, ROOT_CONF, &path, err) == -1)
 		goto out;
-	}
 	if ((doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
 		pica_err_set(err, PICA_E_USAGE, "%s: %s (is %s a root made "
@@ -128,21 +125,22 @@ root_open(const char *dir, X509 **cert, EVP_PKEY **key, struct pica_err *err)
 		    "required", path);
 		goto out;
 	}
-	free(path);
-	if ((path = util_path_join(dir, crt)) == NULL ||
+	if (root_join(dir, crt, &path, err) == -1 ||
 	    ca_read_cert(path, cert, err) == -1)
 		goto out;
-	free(path);
-	path = NULL;
-	if (strncmp(ref, "pkcs11:", 7) == 0)
-		rc = signer_load(ref, NULL, key, err);
-	else if ((path = util_path_join(dir, ref)) != NULL)
-		rc = signer_load(path, NULL, key, err);
-	if (rc == 0 && !signer_matches(*key, *cert)) {
+	/* A file key is named relative to dir; a token key by its URI. */
+	if (strncmp(ref, "pkcs11:", 7) != 0 &&
+	    root_join(dir, ref, &path, err) == -1)
+		goto out;
+	if (signer_load(strncmp(ref, "pkcs11:", 7) == 0 ? ref : path, NULL,
+	    key, err) == -1)
+		goto out;
+	if (!signer_matches(*key, *cert)) {
 		pica_err_set(err, PICA_E_CONFIG, "%s: the root key does not "
 		    "match its certificate", dir);
-		rc = -1;
+		goto out;
 	}
+	rc = 0;
 out:
 	free(path);
 	json_decref(doc);
@@ -198,7 +196,6 @@ root_sign(const char *dir, const char *csr_path, const char *out_path,
 	X509		*root = NULL, *cert = NULL;
 	EVP_PKEY	*key = NULL;
 	X509_REQ	*req = NULL;
-	struct tm	 tm;
 	int64_t		 not_after, root_end;
 	int		 rc = -1;
 
@@ -214,11 +211,10 @@ root_sign(const char *dir, const char *csr_path, const char *out_path,
 	if (root_read_csr(csr_path, &req, err) == -1 ||
 	    root_open(dir, &root, &key, err) == -1)
 		goto out;
-	if (!ASN1_TIME_to_tm(X509_get0_notAfter(root), &tm)) {
+	if (ca_time(X509_get0_notAfter(root), &root_end) == -1) {
 		pica_err_ssl(err, PICA_E_INTERNAL, "the root's notAfter");
 		goto out;
 	}
-	root_end = (int64_t)timegm(&tm);
 	not_after = (int64_t)time(NULL) + (lifetime > 0 ? lifetime :
 	    ROOT_INT_LIFETIME);
 	if (not_after > root_end)

@@ -85,7 +85,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 	struct pica_err	 err;
 	const char	*dns[INIT_MAX_DNS];
 	const char	*tdir;
-	char		 host[256], fpr[128], cfpath[4096], *end;
+	char		 host[256], fpr[128], *end;
 	int		 ch, generate = 0;
 	const char	*inter_cert = NULL, *root_cert = NULL;
 	long		 bits;
@@ -191,9 +191,8 @@ cmd_init(int argc, char **argv, const char *cfg)
 		return EXIT_USAGE;
 	}
 	/* Refuse what ca_create would refuse before a key is made. */
-	snprintf(cfpath, sizeof(cfpath), "%s/pica.json", ci.dir);
-	if (generate && access(cfpath, F_OK) == 0) {
-		log_error("init: %s holds a CA already", ci.dir);
+	if (generate && ca_check_target(ci.dir, &err) == -1) {
+		log_error("init: %s", err.msg);
 		return EXIT_FAILURE;
 	}
 	if (generate && p11_key_generate(ci.key, NULL, ci.kty ? ci.kty : "EC",

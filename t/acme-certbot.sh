@@ -28,12 +28,7 @@ fi
 plan 36
 
 # Three free loopback ports: HTTPS, plain HTTP, http-01.
-set -- $(/usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $(free_ports 3)
 https_port=$1 http_port=$2 chall_port=$3
 ca=$tmp/ca
 dir_url=https://127.0.0.1:$https_port/acme/directory

@@ -16,12 +16,7 @@ plan 47
 
 # Free loopback ports, all held at once so that they differ: HTTPS,
 # plain HTTP, http-01, tls-alpn-01, mock DNS, its management API.
-set -- $(/usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $(free_ports 6)
 https_port=$1 http_port=$2 chall_port=$3 tls_port=$4 dns_port=$5 mgmt_port=$6
 ca=$tmp/ca
 dir_url=https://127.0.0.1:$https_port/acme/directory

@@ -5,7 +5,8 @@
 # the problem documents the ACME CLIs never provoke.
 . "${T_SRCDIR:-$(dirname "$0")}/lib.sh"
 
-https=$(free_port); http=$(free_port); http01=$(free_port)
+set -- $(free_ports 3)
+https=$1 http=$2 http01=$3
 "$PICA" init "$tmp/ca" --name "Protocol Test" --dns localhost \
 	--url "https://127.0.0.1:$https" --http-url "http://127.0.0.1:$http" >/dev/null ||
 	{ echo "1..0 # SKIP pica init failed"; exit 1; }
@@ -67,7 +68,8 @@ ok $? "pica eab list shows the key bound"
 
 # dns-01 through pebble-challtestsrv as acme.resolver; then issuance
 # while workers are killed.  No EAB, no tight rate limit from here on.
-dns=$(free_port); mgmt=$(free_port)
+set -- $(free_ports 2)
+dns=$1 mgmt=$2
 start_bg pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 	-dns01 "127.0.0.1:$dns" -http01 "" -https01 "" -tlsalpn01 "" \
 	-management "127.0.0.1:$mgmt" >"$tmp/challtestsrv.log" 2>&1

@@ -124,9 +124,16 @@ require_cmds() {
 	done
 }
 
-# A free TCP port on 127.0.0.1 (the kernel's choice; racy only in theory).
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_ports N: N different free TCP ports on 127.0.0.1, on one line (the
+# kernel's choice, all bound at once so that none comes twice; racy only
+# in theory).
+free_ports() {
+	/usr/bin/python3 -c '
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
 
 # Wait until URL answers over TLS with the CA's root (at most 20 s).

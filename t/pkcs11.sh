@@ -42,12 +42,7 @@ key_pub() { openssl pkey -in "$1" -pubout 2>/dev/null; }
 
 round() {
 	kt=$1 obj=$2
-	set -- $(/usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+	set -- $(free_ports 3)
 	https_port=$1 http_port=$2 chall_port=$3
 	ca=$tmp/ca-$kt
 	root=$ca/certs/root.pem
@@ -188,12 +183,7 @@ like "$(PICA_CONFIG=$ca/pica.json "$PICA" crl --if-stale 2>&1)" \
 	'OCSP responder certificate renewed' "ocsp.key on the token: pica crl makes its certificate"
 is "$(cert_pub "$ca/certs/ocsp.pem")" "$(p11 --read-object --type pubkey --label ocsp-key 2>/dev/null |
 	openssl pkey -pubin -inform DER 2>/dev/null)" "for the token's responder key"
-set -- $(/usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $(free_ports 2)
 edit_config "$ca/pica.json" "c['externalURL'] = 'https://127.0.0.1:$1'"
 start_demo "$ca" nginx "$1" "$2" "$tmp/demo-ocspkey"
 out=$(openssl ocsp -issuer "$ca/certs/intermediate.pem" -CAfile "$ca/certs/root.pem" \

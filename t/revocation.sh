@@ -8,9 +8,8 @@ require_cmds spawn-fcgi curl openssl nginx lighttpd
 
 plan 90
 
-https_port=$(free_port)
-http_port=$(free_port)
-while [ "$http_port" = "$https_port" ]; do http_port=$(free_port); done
+set -- $(free_ports 2)
+https_port=$1 http_port=$2
 ca=$tmp/ca
 root=$ca/certs/root.pem
 inter=$ca/certs/intermediate.pem
