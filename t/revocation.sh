@@ -6,7 +6,7 @@ export PICA_LIBEXEC_DIR=${PICA_LIBEXEC_DIR:-$(dirname "$PICA")/../cgi-bin}
 
 require_cmds spawn-fcgi curl openssl nginx lighttpd
 
-plan 90
+plan 94
 
 set -- $(free_ports 2)
 https_port=$1 http_port=$2
@@ -161,10 +161,14 @@ round() {
 	fi
 
 	# Revoked now: the program's cached answer is replaced at once, and
-	# nginx's cached one lives out its second.
-	t0=$(date +%s%N)
+	# nginx's cached one lives out its second.  nginx counts validity in
+	# whole seconds of its clock, so an entry stored just after a second
+	# began is served for up to 2 s; the clock starts once the revocation
+	# is in the store (pica revoke also writes a CRL of 10,000 entries,
+	# whose time is not the cache's).
 	"$PICA" revoke "$(pem_serial "$tmp/c.crt")" --reason superseded \
 		>/dev/null
+	t0=$(date +%s%N)
 	out=$(ocsp_q "$base/ocsp" -cert "$tmp/c.crt" -no_nonce)
 	like "$out" 'c.crt: revoked.*Reason: superseded' \
 		"$server: POST: revoked at once, over the cached good answer"
@@ -181,8 +185,8 @@ round() {
 	ms=$(ms_since "$t0")
 	like "$out" 'c.crt: revoked.*Reason: superseded' \
 		"$server: GET: revoked, after $ms ms"
-	test "$ms" -lt $((one_second + 1000))
-	ok $? "$server: GET: within nginx's cache second (limit $((one_second + 1000)) ms)"
+	test "$ms" -lt $((2 * one_second + 1000))
+	ok $? "$server: GET: within nginx's cache second (limit $((2 * one_second + 1000)) ms)"
 	curl -s -o "$tmp/crl.der" "$base/crl"
 	openssl crl -inform DER -in "$tmp/crl.der" -out "$tmp/crl.pem"
 	like "$(vcrl "$tmp/crl.pem" "$tmp/c.crt")" 'certificate revoked' \
@@ -197,22 +201,22 @@ round() {
 	cmp -s "$tmp/served.der" "$ca/www/crl"
 	ok $? "$server: /crl serves the CRL file ($(wc -c <"$ca/www/crl") bytes)"
 
-	# One more revocation reaches OCSP and the served CRL at once.
+	# One more revocation reaches OCSP and the served CRL at once: pica
+	# revoke returns once the store and the CRL file hold it, so its own
+	# time is the delay, and both are checked right after, untried again.
+	# (Timing a polling loop instead measured the openssl processes that
+	# poll, on a loaded machine.)
 	"$PICA" issue "one-$server.test" "$tmp/one.crt" "$tmp/one.key" >/dev/null
 	s1=$(pem_serial "$tmp/one.crt")
 	t0=$(date +%s%N)
 	"$PICA" revoke "$s1" --reason cessationOfOperation >/dev/null
-	i=0
-	until ocsp_q "$base/ocsp" -cert "$tmp/one.crt" | grep -q 'one.crt: revoked' &&
-	    curl -s -o "$tmp/served.der" "$base/crl" &&
-	    in_crl "$tmp/served.der" "$s1"; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || break
-		sleep 0.1
-	done
 	ms=$(ms_since "$t0")
+	like "$(ocsp_q "$base/ocsp" -cert "$tmp/one.crt")" 'one.crt: revoked' \
+		"$server: one more revocation: OCSP says revoked as pica revoke returns"
+	curl -s -o "$tmp/served.der" "$base/crl" && in_crl "$tmp/served.der" "$s1"
+	ok $? "$server: and the served CRL lists it"
 	test "$ms" -lt "$one_second"
-	ok $? "$server: one more revocation shows in OCSP and the served CRL in $ms ms (limit $one_second)"
+	ok $? "$server: pica revoke, CRL of 10,000 entries included, took $ms ms (limit $one_second)"
 
 	# No CRL file, as after an ACME revocation: the crl program makes
 	# one on the first fetch, and the web server serves that file after.
