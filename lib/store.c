@@ -705,10 +705,18 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
-	store_watchdog_stop(st);
-	/* Cheap when nothing changed; shortens the next recovery. */
-	if (st->env_open && !st->panic)
+	/*
+	 * Cheap when nothing changed; shortens the next recovery.  Under the
+	 * watchdog like any store call: a checkpoint can wait on a mutex
+	 * that a process killed in the store held, and a program told to
+	 * stop must not wait for ever.
+	 */
+	if (st->env_open && !st->panic) {
+		store_busy(st, 1);
 		(void)store_checkpoint(st);
+		store_busy(st, 0);
+	}
+	store_watchdog_stop(st);
 	store_close_dbs(st);
 	if (st->env != NULL && (ret = st->env->close(st->env, 0)) != 0 &&
 	    !st->panic)

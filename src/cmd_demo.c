@@ -573,6 +573,41 @@ demo_status(int status, char *buf, size_t len)
 }
 
 /*
+ * Have the web server test its configuration (nginx -t, lighttpd -tt)
+ * before any program starts: a server that cannot start is told on its
+ * own stderr at once, and the programs are never started only to be
+ * stopped in the middle of opening the store.
+ */
+static int
+demo_check_server(const char *const argv[], const char *conf)
+{
+	pid_t	 pid;
+	int	 status;
+	char	 how[128];
+
+	if ((pid = fork()) == -1) {
+		log_error("demo: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execv(argv[0], (char *const *)argv);
+		log_error("demo: %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			log_error("demo: waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	demo_status(status, how, sizeof(how));
+	log_error("demo: %s %s testing its configuration %s", argv[0], how,
+	    conf);
+	return -1;
+}
+
+/*
  * Collect the children that exited and, unless stopping, plan their
  * restart.  -1 when the web server is gone (not while stopping).
  */
@@ -784,7 +819,7 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	sigset_t	 set, oldmask;
 	const char	*server = "nginx", *dir_arg = DEMO_DIR, *why;
 	const char	*https_arg = DEMO_HTTPS, *http_arg = DEMO_HTTP;
-	const char	*libexec, *args[DEMO_MAX_ARGS];
+	const char	*libexec, *args[DEMO_MAX_ARGS], *check[DEMO_MAX_ARGS];
 	char		*dir = NULL, *conf_path = NULL, *run = NULL;
 	char		*tmpdir = NULL;
 	char		*crt = NULL, *key = NULL, *tpl = NULL, *out = NULL;
@@ -1042,6 +1077,20 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		args[3] = out;
 		args[4] = NULL;
 	}
+	if (strcmp(server, "nginx") == 0) {
+		check[0] = websrv;
+		check[1] = "-t";
+		check[2] = "-q";
+		memcpy(&check[3], &args[1], 7 * sizeof(args[0]));
+	} else {
+		check[0] = websrv;
+		check[1] = "-tt";
+		check[2] = "-f";
+		check[3] = out;
+		check[4] = NULL;
+	}
+	if (demo_check_server(check, out) == -1)
+		goto out;
 	demo_child_set(&kids[n_kids], server, 1, args);
 	kids[n_kids++].log = errlog;
 	/*
