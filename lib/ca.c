@@ -381,6 +381,35 @@ out:
 	return rc;
 }
 
+/*
+ * What changes while the CA runs goes under state (the packaged layout:
+ * /var/lib/pica), the configuration and the keys stay in the CA's
+ * directory (/etc/pica).
+ */
+static int
+ca_config_state(json_t *doc, const char *state)
+{
+	char	*db = NULL, *www = NULL, *ocsp = NULL;
+	int	 rc = -1;
+
+	if ((db = util_path_join(state, "db")) == NULL ||
+	    (www = util_path_join(state, "www")) == NULL ||
+	    (ocsp = util_path_join(state, "certs/ocsp.pem")) == NULL)
+		goto out;
+	if (json_object_set_new(json_object_get(doc, "db"), "dataSource",
+	    json_string(db)) == -1 ||
+	    json_object_set_new(doc, "www", json_string(www)) == -1 ||
+	    json_object_set_new(json_object_get(doc, "ocsp"), "cert",
+	    json_string(ocsp)) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(db);
+	free(www);
+	free(ocsp);
+	return rc;
+}
+
 static int
 ca_write_config(const struct ca_init *ci, const char *dir,
     struct pica_err *err)
@@ -422,6 +451,8 @@ ca_write_config(const struct ca_init *ci, const char *dir,
 		goto oom;
 	if (ci->http_url != NULL)
 		json_object_set_new(doc, "httpURL", json_string(ci->http_url));
+	if (ci->state != NULL && ca_config_state(doc, ci->state) == -1)
+		goto oom;
 	if ((text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
 	    NULL || (path = util_path_join(dir, "pica.json")) == NULL)
 		goto oom;
@@ -447,40 +478,57 @@ out:
 	return rc;
 }
 
-/* Refuse a directory that holds any part of a CA already. */
-int
-ca_check_target(const char *dir, struct pica_err *err)
+/* What ca_create puts under ci->state. */
+static const char *const ca_state_entries[] = { "db", "www", "certs", NULL };
+
+/* Refuse dir when it holds one of entries; what names them in the error. */
+static int
+ca_check_absent(const char *dir, const char *const *entries, const char *what,
+    struct pica_err *err)
 {
 	size_t	 i;
 	char	*p;
 	int	 exists;
 
-	for (i = 0; ca_entries[i] != NULL; i++) {
-		if ((p = util_path_join(dir, ca_entries[i])) == NULL)
+	for (i = 0; entries[i] != NULL; i++) {
+		if ((p = util_path_join(dir, entries[i])) == NULL)
 			return pica_err_set(err, PICA_E_INTERNAL,
 			    "out of memory");
 		exists = access(p, F_OK) == 0;
 		free(p);
 		if (exists)
 			return pica_err_set(err, PICA_E_EXISTS, "%s already "
-			    "holds %s: refusing to overwrite a CA", dir,
-			    ca_entries[i]);
+			    "holds %s: refusing to overwrite %s", dir,
+			    entries[i], what);
 	}
 	return 0;
+}
+
+int
+ca_check_target(const char *dir, struct pica_err *err)
+{
+	return ca_check_absent(dir, ca_entries, "a CA", err);
+}
+
+/* Remove entries from dir (NULL: nothing). */
+static void
+ca_remove_list(const char *dir, const char *const *entries)
+{
+	size_t	 i;
+	char	*p;
+
+	for (i = 0; dir != NULL && entries[i] != NULL; i++)
+		if ((p = util_path_join(dir, entries[i])) != NULL) {
+			util_remove_tree(p);
+			free(p);
+		}
 }
 
 /* Remove what ca_create put into dir (it held none of it before). */
 static void
 ca_remove_entries(const char *dir)
 {
-	size_t	 i;
-	char	*p;
-
-	for (i = 0; ca_entries[i] != NULL; i++)
-		if ((p = util_path_join(dir, ca_entries[i])) != NULL) {
-			util_remove_tree(p);
-			free(p);
-		}
+	ca_remove_list(dir, ca_entries);
 }
 
 /*
@@ -521,6 +569,19 @@ ca_move_into(const char *tmp, const char *dir, struct pica_err *err)
 	return 0;
 }
 
+/* The certificates the web server hands out: www/roots.pem, ... */
+static int
+ca_write_www(const struct conf *cf, X509 *root, X509 *inter,
+    struct pica_err *err)
+{
+	if (util_mkdirs(cf->www_dir, 0755, err) == -1 ||
+	    ca_write_cert(cf->www_dir, "roots.pem", &root, 1, err) == -1 ||
+	    ca_write_cert(cf->www_dir, "intermediates.pem", &inter, 1,
+	    err) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * What a new CA needs before it serves: the store, made in place (its
  * environment records paths), and the delegated OCSP responder, in the
@@ -532,6 +593,7 @@ ca_first_start(const struct conf *cf, X509 *root, X509 *inter, EVP_PKEY *key,
 {
 	struct store	*st = NULL;
 	struct ca	 made;
+	char		*dir = NULL;
 	int		 rc = -1, renewed;
 
 	if (store_open(cf->db_dir, &st) != 0) {
@@ -539,6 +601,11 @@ ca_first_start(const struct conf *cf, X509 *root, X509 *inter, EVP_PKEY *key,
 		    "store", cf->db_dir);
 		goto out;
 	}
+	/* The responder's certificate may live apart (under the state). */
+	if (cf->ocsp_cert != NULL &&
+	    (dir = util_dirname(cf->ocsp_cert)) != NULL &&
+	    util_mkdirs(dir, 0755, err) == -1)
+		goto out;
 	memset(&made, 0, sizeof(made));
 	made.conf = cf;
 	made.root = root;
@@ -549,6 +616,7 @@ ca_first_start(const struct conf *cf, X509 *root, X509 *inter, EVP_PKEY *key,
 		goto out;
 	rc = 0;
 out:
+	free(dir);
 	store_close(st);
 	return rc;
 }
@@ -565,15 +633,16 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	int		 moved = 0;
 	char		 cn[512];
 	size_t		 i, len;
-	static const char *const subdirs[] = { "certs", "templates", "www",
-	    NULL };
+	static const char *const subdirs[] = { "certs", "templates", NULL };
 
 	if (ci->n_dns == 0 && ci->url == NULL) {
 		pica_err_set(err, PICA_E_USAGE, "the CA needs a name to be "
 		    "reached by: --dns NAME or --url URL");
 		goto out;
 	}
-	if (ca_check_target(ci->dir, err) == -1)
+	if (ca_check_target(ci->dir, err) == -1 ||
+	    (ci->state != NULL && ca_check_absent(ci->state,
+	    ca_state_entries, "a CA's state", err) == -1))
 		goto out;
 	/* Build beside the target so the final rename stays on one fs. */
 	if ((parent = util_dirname(ci->dir)) == NULL)
@@ -646,9 +715,6 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 		chain[0] = inter;
 		if (ca_write_cert(tmp, "certs/root.pem", &root, 1, err) == -1 ||
 		    ca_write_cert(tmp, "certs/intermediate.pem", chain, 1,
-		    err) == -1 ||
-		    ca_write_cert(tmp, "www/roots.pem", &root, 1, err) == -1 ||
-		    ca_write_cert(tmp, "www/intermediates.pem", chain, 1,
 		    err) == -1)
 			goto out;
 	}
@@ -683,6 +749,7 @@ ca_create(const struct ca_init *ci, char *fpr, size_t fprlen,
 	if ((sub = util_path_join(ci->dir, "pica.json")) == NULL)
 		goto oom;
 	if (conf_load(sub, &cf, err) == -1 ||
+	    ca_write_www(cf, root, inter, err) == -1 ||
 	    ca_first_start(cf, root, inter, ikey, err) == -1)
 		goto out;
 	ca_fingerprint(root, fpr, fprlen);
@@ -694,8 +761,10 @@ oom:
 out:
 	if (tmp != NULL)
 		util_remove_tree(tmp);
-	if (moved)
+	if (moved) {
 		ca_remove_entries(ci->dir);
+		ca_remove_list(ci->state, ca_state_entries);
+	}
 	conf_free(cf);
 	free(parent);
 	free(tmp);
@@ -775,15 +844,9 @@ ca_complete(const char *dir, const char *inter_path, const char *root_path,
 		    "%.*s", inter_path, (int)strcspn(cf->key, "?"), cf->key);
 		goto out;
 	}
-	free(path);
-	if ((path = util_path_join(dir, "www")) == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
-		goto out;
-	}
 	if (ca_write_pem(cf->root, &root, 1, 0, err) == -1 ||
 	    ca_write_pem(cf->crt, &inter, 1, 0, err) == -1 ||
-	    ca_write_cert(path, "roots.pem", &root, 1, err) == -1 ||
-	    ca_write_cert(path, "intermediates.pem", &inter, 1, err) == -1)
+	    ca_write_www(cf, root, inter, err) == -1)
 		goto out;
 	if (ca_first_start(cf, root, inter, key, err) == -1)
 		goto out;

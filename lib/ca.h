@@ -43,6 +43,8 @@ struct ca_init {
 					   (pkcs11: URI), or NULL: a new one */
 	int		 csr_only;	/* no root: a CSR for the offline one */
 	const char	*template_src;	/* shipped templates to copy */
+	const char	*state;		/* store, www and the OCSP responder's
+					   certificate here, or NULL: in dir */
 };
 
 /*

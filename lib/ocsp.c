@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,12 +89,31 @@ out:
 	return need;
 }
 
-/* Write key to path through path.new and a rename. */
+/* Whether the key file at path exists in a directory we cannot write. */
+static int
+ocsp_key_fixed(const char *path)
+{
+	char	*dir;
+	int	 fixed;
+
+	if (access(path, F_OK) == -1 || (dir = strdup(path)) == NULL)
+		return 0;
+	fixed = access(dirname(dir), W_OK) == -1;
+	free(dir);
+	return fixed;
+}
+
+/*
+ * Write key to path through path.new and a rename.  The new key takes the
+ * old one's owner, group and mode: root's `pica crl` renewing the
+ * packaged CA's responder must leave it readable by the key group.
+ */
 static int
 ocsp_key_install(const char *path, EVP_PKEY *key, struct pica_err *err)
 {
-	char	*tmp = NULL;
-	int	 rc = -1;
+	struct stat	 sb;
+	char		*tmp = NULL;
+	int		 rc = -1, had;
 
 	if (asprintf(&tmp, "%s.new", path) == -1) {
 		tmp = NULL;
@@ -101,8 +121,20 @@ ocsp_key_install(const char *path, EVP_PKEY *key, struct pica_err *err)
 		goto out;
 	}
 	(void)unlink(tmp);
+	had = stat(path, &sb) == 0;
 	if (signer_write_key(tmp, key, err) == -1)
 		goto out;
+	if (had && ((sb.st_uid != geteuid() || sb.st_gid != getegid()) &&
+	    chown(tmp, sb.st_uid, sb.st_gid) == -1)) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: cannot give the new "
+		    "key the old one's owner: %s", path, strerror(errno));
+		goto out;
+	}
+	if (had && chmod(tmp, sb.st_mode & 0640) == -1) {
+		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
 	if (rename(tmp, path) == -1) {
 		pica_err_set(err, PICA_E_INTERNAL, "%s: %s", path,
 		    strerror(errno));
@@ -127,7 +159,7 @@ ocsp_signer_renew(struct ca *ca, struct store *st, int force, int64_t now,
 	unsigned char		*der = NULL;
 	const unsigned char	*p;
 	char			 cn[600];
-	int			 rc = -1, token, n;
+	int			 rc = -1, keep, n;
 
 	*renewed = 0;
 	if (cf->ocsp_cert == NULL || cf->ocsp_key == NULL)
@@ -141,9 +173,14 @@ ocsp_signer_renew(struct ca *ca, struct store *st, int force, int64_t now,
 	}
 	snprintf(cn, sizeof(cn), "%s OCSP Responder",
 	    cf->name != NULL ? cf->name : "pica");
-	/* A responder key on a token stays: a new certificate for it. */
-	token = strncmp(cf->ocsp_key, "pkcs11:", 7) == 0;
-	if ((token ? signer_load(cf->ocsp_key, cf->pkcs11_module, &key, err) :
+	/*
+	 * A responder key on a token stays: a new certificate for it.  So
+	 * does a key file this process cannot replace: in the packaged
+	 * layout root owns the keys and the programs only read them.
+	 */
+	keep = strncmp(cf->ocsp_key, "pkcs11:", 7) == 0 ||
+	    ocsp_key_fixed(cf->ocsp_key);
+	if ((keep ? signer_load(cf->ocsp_key, cf->pkcs11_module, &key, err) :
 	    signer_keygen("EC", 256, &key, err)) == -1)
 		goto out;
 	/*
@@ -164,7 +201,7 @@ ocsp_signer_renew(struct ca *ca, struct store *st, int force, int64_t now,
 	if (issue_cert(ca, st, &ir, &cert, err) == -1)
 		goto out;
 	/* A new key first, under a new name, then both in place. */
-	if (!token && ocsp_key_install(cf->ocsp_key, key, err) == -1)
+	if (!keep && ocsp_key_install(cf->ocsp_key, key, err) == -1)
 		goto out;
 	if (ca_write_pem(cf->ocsp_cert, &cert, 1, 1, err) == -1)
 		goto out;

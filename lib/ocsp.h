@@ -22,7 +22,9 @@ struct store;
 /*
  * Make the delegated responder certificate (ocsp.cert, key ocsp.key) when
  * it is missing, when force, or when less than a third of its life is
- * left; ca must hold the CA key.  *renewed says whether one was made.
+ * left; ca must hold the CA key.  A new key with it, but for a key on a
+ * token or in a directory this process cannot write (both are certified
+ * again).  *renewed says whether one was made.
  * Nothing to do (0) when pica.json names no ocsp.cert.
  */
 int	 ocsp_signer_renew(struct ca *, struct store *, int force,

@@ -58,6 +58,14 @@
 #define STORE_RECOVER_HINT	"__pica.recover"
 
 #define STORE_LOCK_TIMEOUT	(5U * 1000000)
+
+/*
+ * The store's files are the group's too: in the packaged layout the
+ * directory belongs to the programs' group with the setgid bit, so a
+ * file that root's `pica revoke` creates (a log file, a region) stays
+ * theirs.  The directory itself (0700 unless set up so) keeps others out.
+ */
+#define STORE_FILE_MODE		0660
 #define STORE_RETRIES		100
 /* Nonces deleted per transaction, so that expiry does not stall others. */
 #define STORE_NONCE_BATCH	512
@@ -547,7 +555,7 @@ store_open_dbs(struct store *st)
 		if ((ret = db->set_flags(db, d->flags | DB_CHKSUM)) != 0)
 			goto out;
 		if ((ret = db->open(db, txn, d->file, NULL, DB_BTREE,
-		    DB_CREATE | DB_THREAD, 0600)) != 0)
+		    DB_CREATE | DB_THREAD, STORE_FILE_MODE)) != 0)
 			goto out;
 		/*
 		 * Without DB_CREATE: an empty secondary (no revoked
@@ -609,7 +617,7 @@ store_env_open(struct store *st, uint32_t flags, int quiet)
 		(void)store_err(st, ret, "configuring the environment");
 		goto fail;
 	}
-	if ((ret = env->open(env, st->dir, flags, 0600)) != 0) {
+	if ((ret = env->open(env, st->dir, flags, STORE_FILE_MODE)) != 0) {
 		if (!quiet)
 			(void)store_err(st, ret, "opening the environment");
 		goto fail;
@@ -621,6 +629,19 @@ fail:
 	(void)env->close(env, 0);
 	st->env = NULL;
 	return ret;
+}
+
+/*
+ * Keep the group bits STORE_FILE_MODE asks for, for as long as the process
+ * runs: Berkeley DB makes log files whenever one fills up.  No file gets
+ * more than the mode its creator asks for.
+ */
+static void
+store_umask(void)
+{
+	mode_t	 m = umask(0);
+
+	umask(m & ~(mode_t)(S_IRGRP | S_IWGRP));
 }
 
 int
@@ -637,6 +658,7 @@ store_open(const char *dir, struct store **out)
 		log_error("%s", err.msg);
 		goto out;
 	}
+	store_umask();
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
 	pthread_mutex_init(&st->wd_lock, NULL);
@@ -780,7 +802,8 @@ store_leave_hint(struct store *st)
 	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_RECOVER_HINT);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    STORE_FILE_MODE)) != -1)
 		close(fd);
 }
 

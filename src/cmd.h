@@ -24,6 +24,11 @@ int	 cmd_backup(int argc, char **argv, const char *cfg);
 int	 cmd_eab(int argc, char **argv, const char *cfg);
 int	 cmd_demo(int argc, char **argv, const char *cfg);
 int	 cmd_root(int argc, char **argv, const char *cfg);
+int	 cmd_webconfig(int argc, char **argv, const char *cfg);
+int	 cmd_www(int argc, char **argv, const char *cfg);
+
+/* Where the shipped templates are: $PICA_TEMPLATE_DIR or the default. */
+const char *cmd_template_dir(void);
 
 /*
  * Load the configuration, the CA (with its key when with_key) and the

@@ -39,11 +39,13 @@
 #include "conf.h"
 #include "crl.h"
 #include "issue.h"
+#include "landing.h"
 #include "log.h"
 #include "ocsp.h"
 #include "signer.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 
 #define DEMO_DIR		"demo"
 #define DEMO_HTTPS		"127.0.0.1:8443"
@@ -52,7 +54,6 @@
 #define DEMO_MAX_NAMES		4
 #define DEMO_HOST_MAX		256	/* a host name, NUL included */
 #define DEMO_HOSTPORT_MAX	(DEMO_HOST_MAX + 16)	/* "[host]:port" */
-#define DEMO_MAX_TEMPLATE	(64 * 1024)
 #define DEMO_TLS_MARGIN		(30L * 86400)	/* reissue with less left */
 #define DEMO_READY_MS		30000	/* the directory answers by then */
 #define DEMO_CHECK_MS		250	/* between two readiness checks */
@@ -91,12 +92,6 @@ struct demo_child {
 	int64_t		 restart_at;	/* ms, monotonic */
 	int64_t		 started;
 	int64_t		 backoff;
-};
-
-/* A @NAME@ of a web-server template and its value. */
-struct demo_var {
-	const char	*name;
-	const char	*value;
 };
 
 static void
@@ -223,14 +218,6 @@ demo_hostport(const struct demo_addr *a, int listen, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", host, a->port);
 }
 
-/* A path written into a web-server configuration: no quoting needed. */
-static int
-demo_safe_path(const char *path)
-{
-	return strspn(path, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=:~%") == strlen(path);
-}
-
 /* An executable name in $PATH, /usr/sbin or /sbin; NULL when none. */
 static char *
 demo_which(const char *name)
@@ -281,7 +268,7 @@ demo_create_ca(const char *dir, const struct demo_addr *https,
 	ci.n_dns = 1;
 	ci.url = url;
 	ci.http_url = http_url;
-	ci.template_src = demo_env_dir("PICA_TEMPLATE_DIR", PICA_TEMPLATE_DIR);
+	ci.template_src = cmd_template_dir();
 	if (ca_create(&ci, fpr, sizeof(fpr), &err) == -1) {
 		log_error("demo: %s", err.msg);
 		return -1;
@@ -290,202 +277,6 @@ demo_create_ca(const char *dir, const struct demo_addr *https,
 	    ci.name, dir, fpr);
 	fflush(stdout);
 	return 0;
-}
-
-/* The host (no brackets) and port of an https:// URL. */
-static int
-demo_url_host(const char *url, char *host, size_t len, int *port)
-{
-	const char	*p, *end, *colon;
-	size_t		 hlen;
-
-	if (strncmp(url, "https://", 8) != 0)
-		return -1;
-	p = url + 8;
-	end = p + strcspn(p, "/?#");
-	*port = 443;
-	if (*p == '[') {
-		if ((colon = memchr(p, ']', (size_t)(end - p))) == NULL)
-			return -1;
-		p++;
-		hlen = (size_t)(colon - p);
-		colon++;
-	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		hlen = (size_t)((colon != NULL ? colon : end) - p);
-	}
-	if (colon != NULL && colon < end && *colon == ':')
-		*port = atoi(colon + 1);
-	if (hlen == 0 || hlen >= len)
-		return -1;
-	memcpy(host, p, hlen);
-	host[hlen] = '\0';
-	return 0;
-}
-
-/* Add a name (typed by issue_typed_name) unless already there. */
-static void
-demo_add_name(char **names, size_t *n, const char *name)
-{
-	char	 buf[300];
-	size_t	 i;
-
-	if (*n == DEMO_MAX_NAMES ||
-	    issue_typed_name(name, buf, sizeof(buf)) == -1)
-		return;
-	for (i = 0; i < *n; i++)
-		if (strcasecmp(names[i], buf) == 0)
-			return;
-	names[(*n)++] = xstrdup(buf);
-}
-
-/*
- * Whether the demo's certificate can be used as it is: issued by the
- * CA's intermediate, for every name, with more than DEMO_TLS_MARGIN
- * left, its key beside it.  why says what is wrong.
- */
-static int
-demo_tls_usable(const struct ca *ca, const char *crt, const char *key,
-    char **names, size_t n, const char **why)
-{
-	int		 ok = 0, r;
-	X509		*leaf = NULL;
-	EVP_PKEY	*pkey = NULL;
-	struct pica_err	 err;
-	time_t		 limit = time(NULL) + DEMO_TLS_MARGIN;
-	size_t		 i;
-
-	*why = "missing";
-	if (access(crt, F_OK) == -1 && access(key, F_OK) == -1)
-		goto out;
-	*why = "unreadable";
-	if (ca_read_cert(crt, &leaf, &err) == -1 ||
-	    signer_load(key, NULL, &pkey, &err) == -1)
-		goto out;
-	*why = "not of this CA, or not its key";
-	if (X509_check_issued(ca->cert, leaf) != X509_V_OK ||
-	    !signer_matches(pkey, leaf))
-		goto out;
-	*why = "expiring";
-	if (X509_cmp_time(X509_get0_notAfter(leaf), &limit) <= 0)
-		goto out;
-	*why = "missing a name";
-	for (i = 0; i < n; i++) {
-		if (strncmp(names[i], "IP:", 3) == 0)
-			r = X509_check_ip_asc(leaf, names[i] + 3, 0);
-		else
-			r = X509_check_host(leaf, names[i] + 4, 0,
-			    X509_CHECK_FLAG_NO_WILDCARDS, NULL);
-		if (r != 1)
-			goto out;
-	}
-	ok = 1;
-out:
-	X509_free(leaf);
-	EVP_PKEY_free(pkey);
-	return ok;
-}
-
-/* Issue the web server's certificate: leaf and intermediate in crt. */
-static int
-demo_tls_issue(struct ca *ca, struct store *st, const char *crt,
-    const char *key_path, char **names, size_t n)
-{
-	int		 rc = -1;
-	struct issue_req req;
-	struct pica_err	 err;
-	EVP_PKEY	*key = NULL;
-	X509		*cert = NULL, *chain[2];
-
-	memset(&req, 0, sizeof(req));
-	if (signer_keygen("EC", 0, &key, &err) == -1) {
-		log_error("demo: %s", err.msg);
-		goto out;
-	}
-	req.pubkey = key;
-	req.common_name = "localhost";
-	req.sans = names;
-	req.n_sans = n;
-	if (issue_cert(ca, st, &req, &cert, &err) == -1) {
-		log_error("demo: the web server's certificate: %s", err.msg);
-		goto out;
-	}
-	if (unlink(key_path) == -1 && errno != ENOENT) {
-		log_error("demo: %s: %s", key_path, strerror(errno));
-		goto out;
-	}
-	if (signer_write_key(key_path, key, &err) == -1) {
-		log_error("demo: %s", err.msg);
-		goto out;
-	}
-	chain[0] = cert;
-	chain[1] = ca->cert;
-	if (ca_write_pem(crt, chain, 2, 1, &err) == -1) {
-		log_error("demo: %s", err.msg);
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	return rc;
-}
-
-/* Write out from the template tpl, every @NAME@ replaced from vars. */
-static int
-demo_render(const char *tpl, const char *out, const struct demo_var *vars,
-    size_t n, struct pica_err *err)
-{
-	int		 rc = -1;
-	char		*text = NULL, *buf = NULL, *p, *q;
-	size_t		 len, blen = 0, nlen, i;
-	FILE		*fp = NULL;
-
-	if (util_read_file(tpl, DEMO_MAX_TEMPLATE, &text, &len, err) == -1)
-		goto out;
-	if ((fp = open_memstream(&buf, &blen)) == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (p = text; *p != '\0'; p = q) {
-		if (*p != '@') {
-			q = p + strcspn(p, "@");
-			fwrite(p, 1, (size_t)(q - p), fp);
-			continue;
-		}
-		nlen = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-		if (nlen == 0 || p[nlen + 1] != '@') {
-			fputc('@', fp);
-			q = p + 1;
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			if (strlen(vars[i].name) == nlen &&
-			    strncmp(vars[i].name, p + 1, nlen) == 0)
-				break;
-		if (i == n) {
-			pica_err_set(err, PICA_E_CONFIG, "%s: unknown "
-			    "placeholder %.*s", tpl, (int)nlen + 2, p);
-			goto out;
-		}
-		fputs(vars[i].value, fp);
-		q = p + nlen + 2;
-	}
-	if (fclose(fp) != 0) {
-		fp = NULL;
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	fp = NULL;
-	if (util_write_file(out, buf, blen, 0644, 1, err) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	free(buf);
-	free(text);
-	return rc;
 }
 
 /* Whether a program answers on the Unix socket path already. */
@@ -812,7 +603,7 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	struct pica_err	 err;
 	struct demo_addr https, http;
 	struct demo_child kids[DEMO_N_PROGRAMS + 2];
-	struct demo_var	 vars[16];
+	struct web_var	 vars[24];
 	struct timespec	 ts;
 	struct passwd	*pw;
 	struct group	*gr;
@@ -823,6 +614,7 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	char		*dir = NULL, *conf_path = NULL, *run = NULL;
 	char		*tmpdir = NULL;
 	char		*crt = NULL, *key = NULL, *tpl = NULL, *out = NULL;
+	char		*site = NULL, *site_tpl = NULL, *cache = NULL;
 	char		*errlog = NULL, *pidfile = NULL, *spawn = NULL;
 	char		*websrv = NULL, *prog = NULL, *sock = NULL;
 	char		*names[DEMO_MAX_NAMES];
@@ -916,7 +708,7 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		log_error("demo: %s: %s", dir_arg, strerror(errno));
 		goto out;
 	}
-	if (!demo_safe_path(dir)) {
+	if (!web_safe_path(dir)) {
 		log_error("demo: %s: the web server's configuration cannot "
 		    "name this directory (use letters, digits and /._-+,=:~%%)",
 		    dir);
@@ -936,14 +728,18 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		    "server", conf_path);
 		goto out;
 	}
-	if (!demo_safe_path(cf->www_dir) || !demo_safe_path(cf->root)) {
+	if (!web_safe_path(cf->www_dir) || !web_safe_path(cf->root)) {
 		log_error("demo: %s: the web server's configuration cannot "
 		    "name this directory (use letters, digits and /._-+,=:~%%)",
 		    cf->www_dir);
 		goto out;
 	}
+	if (landing_write(cf, NULL, &err) == -1) {
+		log_error("demo: the landing page: %s", err.msg);
+		goto out;
+	}
 	demo_hostport(&https, 0, hs, sizeof(hs));
-	if (demo_url_host(cf->external_url, host, sizeof(host),
+	if (web_url_host(cf->external_url, host, sizeof(host),
 	    &url_port) == -1)
 		host[0] = '\0';
 	else if (url_port != https.port)
@@ -962,17 +758,21 @@ cmd_demo(int argc, char **argv, const char *cfg)
 		goto out;
 
 	/* The web server's certificate, from the CA itself. */
-	demo_add_name(names, &n_names, "localhost");
-	demo_add_name(names, &n_names, "127.0.0.1");
+	web_add_name(names, &n_names, DEMO_MAX_NAMES, "localhost");
+	web_add_name(names, &n_names, DEMO_MAX_NAMES, "127.0.0.1");
 	demo_host(&https, 0, hp, sizeof(hp));
-	demo_add_name(names, &n_names, hp);
+	web_add_name(names, &n_names, DEMO_MAX_NAMES, hp);
 	if (host[0] != '\0')
-		demo_add_name(names, &n_names, host);
-	if (!demo_tls_usable(ca, crt, key, names, n_names, &why)) {
+		web_add_name(names, &n_names, DEMO_MAX_NAMES, host);
+	if (!web_tls_usable(ca, crt, key, names, n_names, DEMO_TLS_MARGIN, &why)) {
 		log_info("demo: the web server's certificate %s is %s: "
 		    "issuing it", crt, why);
-		if (demo_tls_issue(ca, st, crt, key, names, n_names) == -1)
+		if (web_tls_issue(ca, st, crt, key, "localhost", names,
+		    n_names, &err) == -1) {
+			log_error("demo: the web server's certificate: %s",
+			    err.msg);
 			goto out;
+		}
 	}
 	/* Keys and store stay closed in the children. */
 	cmd_close(NULL, ca, st);
@@ -991,10 +791,16 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	snprintf(name, sizeof(name), "%s.conf", server);
 	if ((out = util_path_join(run, name)) == NULL)
 		goto oom;
+	snprintf(name, sizeof(name), "%s-site.conf", server);
+	if ((site = util_path_join(run, name)) == NULL)
+		goto oom;
 	snprintf(name, sizeof(name), "%s.conf.in", server);
-	if ((tpl = util_path_join(demo_env_dir("PICA_TEMPLATE_DIR",
-	    PICA_TEMPLATE_DIR), name)) == NULL ||
+	if ((tpl = util_path_join(cmd_template_dir(), name)) == NULL ||
 	    (sock = util_path_join(run, "acme-directory.sock")) == NULL)
+		goto oom;
+	snprintf(name, sizeof(name), "%s-site.conf.in", server);
+	if ((site_tpl = util_path_join(cmd_template_dir(), name)) == NULL ||
+	    (cache = util_path_join(run, "ocsp-cache")) == NULL)
 		goto oom;
 	if (demo_busy(sock)) {
 		log_error("demo: %s answers: another pica demo runs in %s",
@@ -1015,20 +821,34 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	demo_hostport(&http, 1, hp, sizeof(hp));
 	snprintf(host, sizeof(host), http.v6 ? "[%s]" : "%s", http.host);
 	snprintf(hport, sizeof(hport), "%d", http.port);
-	vars[nv++] = (struct demo_var){ "TEMPLATE", tpl };
-	vars[nv++] = (struct demo_var){ "USER", user };
-	vars[nv++] = (struct demo_var){ "HTTPS_LISTEN", hs };
-	vars[nv++] = (struct demo_var){ "HTTP_LISTEN", hp };
-	vars[nv++] = (struct demo_var){ "HTTP_HOST", host };
-	vars[nv++] = (struct demo_var){ "HTTP_PORT", hport };
-	vars[nv++] = (struct demo_var){ "TLS_CERT", crt };
-	vars[nv++] = (struct demo_var){ "TLS_KEY", key };
-	vars[nv++] = (struct demo_var){ "WWW", cf->www_dir };
-	vars[nv++] = (struct demo_var){ "RUNDIR", run };
-	vars[nv++] = (struct demo_var){ "TMPDIR", tmpdir };
-	vars[nv++] = (struct demo_var){ "PIDFILE", pidfile };
-	vars[nv++] = (struct demo_var){ "ERROR_LOG", errlog };
-	if (demo_render(tpl, out, vars, nv, &err) == -1) {
+	/* The site first (the same template as web-config), then nginx.conf. */
+	vars[nv++] = (struct web_var){ "TEMPLATE", site_tpl };
+	vars[nv++] = (struct web_var){ "SITE", site };
+	vars[nv++] = (struct web_var){ "WRITER", "demo" };
+	vars[nv++] = (struct web_var){ "CONFIG", conf_path };
+	vars[nv++] = (struct web_var){ "SERVER_NAME", "_" };
+	vars[nv++] = (struct web_var){ "CACHE_DIR", cache };
+	/* The tests drive the demo hard from one address. */
+	vars[nv++] = (struct web_var){ "ACME_RATE", "10000r/s" };
+	vars[nv++] = (struct web_var){ "ACME_BURST", "10000" };
+	vars[nv++] = (struct web_var){ "USER", user };
+	vars[nv++] = (struct web_var){ "HTTPS_LISTEN", hs };
+	vars[nv++] = (struct web_var){ "HTTP_LISTEN", hp };
+	vars[nv++] = (struct web_var){ "HTTP_HOST", host };
+	vars[nv++] = (struct web_var){ "HTTP_PORT", hport };
+	vars[nv++] = (struct web_var){ "TLS_CERT", crt };
+	vars[nv++] = (struct web_var){ "TLS_KEY", key };
+	vars[nv++] = (struct web_var){ "WWW", cf->www_dir };
+	vars[nv++] = (struct web_var){ "RUNDIR", run };
+	vars[nv++] = (struct web_var){ "TMPDIR", tmpdir };
+	vars[nv++] = (struct web_var){ "PIDFILE", pidfile };
+	vars[nv++] = (struct web_var){ "ERROR_LOG", errlog };
+	if (web_render_file(site_tpl, site, vars, nv, &err) == -1) {
+		log_error("demo: %s", err.msg);
+		goto out;
+	}
+	vars[0].value = tpl;
+	if (web_render_file(tpl, out, vars, nv, &err) == -1) {
 		log_error("demo: %s", err.msg);
 		goto out;
 	}
@@ -1198,6 +1018,9 @@ out:
 	free(key);
 	free(tpl);
 	free(out);
+	free(site);
+	free(site_tpl);
+	free(cache);
 	free(errlog);
 	free(pidfile);
 	free(spawn);

@@ -11,8 +11,11 @@
 
 #include "ca.h"
 #include "cmd.h"
+#include "conf.h"
+#include "landing.h"
 #include "log.h"
 #include "p11.h"
+#include "perm.h"
 #include "util.h"
 
 #define INIT_MAX_DNS	32
@@ -24,7 +27,9 @@ init_usage(FILE *fp)
 	    "usage: pica init DIR --name NAME [--dns NAME]... [--url BASE_URL]\n"
 	    "                 [--http-url URL] [--kty EC|RSA|OKP] [--size BITS]\n"
 	    "                 [--key pkcs11:URI [--generate]] [--csr-only]\n"
-	    "       pica init DIR --intermediate-cert FILE --root-cert FILE\n\n"
+	    "                 [--state SDIR] [--user USER [--key-group GROUP]]\n"
+	    "       pica init DIR --intermediate-cert FILE --root-cert FILE\n"
+	    "                 [--user USER [--key-group GROUP]]\n\n"
 	    "Create a new CA in DIR: a root and an intermediate certificate\n"
 	    "(keys in DIR/secrets, mode 0600), DIR/pica.json, the store in\n"
 	    "DIR/db and the profile templates in DIR/templates.  Refuses a DIR\n"
@@ -47,15 +52,72 @@ init_usage(FILE *fp)
 	    "                   or RSA, --size), under the URI's object=\n"
 	    "  --csr-only       no root here: write DIR/intermediate.csr for\n"
 	    "                   `pica root sign` on the offline root's machine\n"
+	    "  --state SDIR     the store, the web root and the OCSP responder's\n"
+	    "                   certificate in SDIR (the package: /var/lib/pica),\n"
+	    "                   pica.json and the keys in DIR (/etc/pica)\n"
+	    "  --user USER      (root) hand the CA to the programs' user: the\n"
+	    "                   store, web root and responder certificate\n"
+	    "                   become USER's, pica.json root's and readable\n"
+	    "                   by USER's group, the keys root's\n"
+	    "  --key-group GROUP the signing keys readable by GROUP alone (the\n"
+	    "                   package: pica-sign, the signing programs' group)\n"
 	    "  --intermediate-cert FILE --root-cert FILE\n"
 	    "                   complete a CA made with --csr-only: the signed\n"
 	    "                   intermediate (checked against the CA's key and\n"
 	    "                   the root), the root certificate\n");
 }
 
+/* Hand the CA in dir to user (perm_apply), when asked. */
+static int
+init_hand_over(const char *dir, const char *user, const char *key_group)
+{
+	struct pica_err	 err;
+	struct conf	*cf = NULL;
+	char		*path = NULL;
+	int		 rc = -1;
+
+	if (user == NULL)
+		return 0;
+	if ((path = util_path_join(dir, "pica.json")) == NULL) {
+		log_error("init: out of memory");
+		goto out;
+	}
+	if (conf_load(path, &cf, &err) == -1 ||
+	    perm_apply(cf, user, key_group, &err) == -1) {
+		log_error("init: %s", err.msg);
+		log_error("init: the CA is made, but its files are still "
+		    "root's: see OWNERSHIP in pica(8)");
+		goto out;
+	}
+	if (key_group == NULL)
+		log_warn("init: every program running as %s can read the "
+		    "keys: --key-group GROUP keeps them to the signing "
+		    "programs", user);
+	rc = 0;
+out:
+	conf_free(cf);
+	free(path);
+	return rc;
+}
+
+/*
+ * The landing page of the CA just made in dir.  The CA works without it,
+ * so a failure is a warning that says how to write it later.
+ */
+static void
+init_landing(const char *dir)
+{
+	struct pica_err	 err;
+
+	if (landing_write_dir(dir, NULL, &err) == -1)
+		log_warn("init: no landing page: %s (`pica -c %s/pica.json "
+		    "www` writes it)", err.msg, dir);
+}
+
 /* pica init DIR --intermediate-cert FILE --root-cert FILE */
 static int
-init_complete(const char *dir, const char *inter_cert, const char *root_cert)
+init_complete(const char *dir, const char *inter_cert, const char *root_cert,
+    const char *user, const char *key_group)
 {
 	struct pica_err	 err;
 	char		 fpr[128];
@@ -70,6 +132,9 @@ init_complete(const char *dir, const char *inter_cert, const char *root_cert)
 		log_error("init: %s", err.msg);
 		return EXIT_FAILURE;
 	}
+	init_landing(dir);
+	if (init_hand_over(dir, user, key_group) == -1)
+		return EXIT_FAILURE;
 	printf("Completed the CA in %s\n"
 	    "Root certificate:         %s/certs/root.pem\n"
 	    "Root fingerprint:         %s\n"
@@ -84,10 +149,10 @@ cmd_init(int argc, char **argv, const char *cfg)
 	struct ca_init	 ci;
 	struct pica_err	 err;
 	const char	*dns[INIT_MAX_DNS];
-	const char	*tdir;
 	char		 host[256], fpr[128], *end;
 	int		 ch, generate = 0;
 	const char	*inter_cert = NULL, *root_cert = NULL;
+	const char	*user = NULL, *key_group = NULL;
 	long		 bits;
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -101,6 +166,9 @@ cmd_init(int argc, char **argv, const char *cfg)
 		{ "csr-only", no_argument, NULL, 'C' },
 		{ "intermediate-cert", required_argument, NULL, 'I' },
 		{ "root-cert", required_argument, NULL, 'R' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "key-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -159,6 +227,15 @@ cmd_init(int argc, char **argv, const char *cfg)
 		case 'R':
 			root_cert = optarg;
 			break;
+		case 'S':
+			ci.state = optarg;
+			break;
+		case 'U':
+			user = optarg;
+			break;
+		case 'G':
+			key_group = optarg;
+			break;
 		case 'h':
 			init_usage(stdout);
 			return EXIT_SUCCESS;
@@ -172,8 +249,35 @@ cmd_init(int argc, char **argv, const char *cfg)
 		return EXIT_USAGE;
 	}
 	ci.dir = argv[optind];
-	if (inter_cert != NULL || root_cert != NULL)
-		return init_complete(ci.dir, inter_cert, root_cert);
+	if (key_group != NULL && user == NULL) {
+		log_error("init: --key-group goes with --user");
+		return EXIT_USAGE;
+	}
+	/* Checked before anything is made. */
+	if (user != NULL && perm_check(user, key_group, &err) == -1) {
+		log_error("init: %s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (inter_cert != NULL || root_cert != NULL) {
+		if (ci.state != NULL) {
+			log_error("init: --state belongs to the first step "
+			    "(the CA's pica.json names it)");
+			return EXIT_USAGE;
+		}
+		return init_complete(ci.dir, inter_cert, root_cert, user,
+		    key_group);
+	}
+	/* The programs write only under the state: never in DIR itself. */
+	if (user != NULL && ci.state == NULL) {
+		log_error("init: --user goes with --state SDIR (the programs' "
+		    "user writes there, and nothing in %s)", ci.dir);
+		return EXIT_USAGE;
+	}
+	if (ci.state != NULL && ci.state[0] != '/') {
+		log_error("init: --state takes an absolute path, not \"%s\"",
+		    ci.state);
+		return EXIT_USAGE;
+	}
 	if (ci.name == NULL || ci.name[0] == '\0') {
 		log_error("init: --name NAME is required");
 		return EXIT_USAGE;
@@ -183,9 +287,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 			snprintf(host, sizeof(host), "localhost");
 		dns[ci.n_dns++] = host;
 	}
-	if ((tdir = getenv("PICA_TEMPLATE_DIR")) == NULL || tdir[0] == '\0')
-		tdir = PICA_TEMPLATE_DIR;
-	ci.template_src = tdir;
+	ci.template_src = cmd_template_dir();
 	if (generate && ci.key == NULL) {
 		log_error("init: --generate makes the key --key names");
 		return EXIT_USAGE;
@@ -207,6 +309,11 @@ cmd_init(int argc, char **argv, const char *cfg)
 			    "again with --key and without --generate");
 		return EXIT_FAILURE;
 	}
+	/* The landing page first: the hand-over gives it to the user too. */
+	if (!ci.csr_only)
+		init_landing(ci.dir);
+	if (init_hand_over(ci.dir, user, key_group) == -1)
+		return EXIT_FAILURE;
 	if (ci.csr_only) {
 		printf("Created the CA \"%s\" in %s, waiting for its "
 		    "intermediate certificate\n"
@@ -228,6 +335,6 @@ cmd_init(int argc, char **argv, const char *cfg)
 	    "Store:                    %s/db\n",
 	    ci.name, ci.dir, ci.dir, fpr, ci.dir, ci.dir,
 	    ci.key != NULL ? "; the intermediate's on the token" : "",
-	    ci.dir, ci.dir);
+	    ci.dir, ci.state != NULL ? ci.state : ci.dir);
 	return EXIT_SUCCESS;
 }

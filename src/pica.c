@@ -31,6 +31,8 @@ static const struct {
 	{ "eab", cmd_eab, "External Account Binding keys for ACME clients" },
 	{ "demo", cmd_demo, "run the whole CA on loopback (nginx or lighttpd)" },
 	{ "root", cmd_root, "the offline root: make it, sign an intermediate" },
+	{ "web-config", cmd_webconfig, "print the nginx or lighttpd site for this CA" },
+	{ "www", cmd_www, "write the CA's landing page (www/index.html)" },
 };
 
 static void
@@ -45,6 +47,16 @@ usage(FILE *fp)
 		fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(fp, "\n-c FILE may also follow the command.  `pica COMMAND --help`"
 	    " describes each;\nsee pica(8).\n");
+}
+
+const char *
+cmd_template_dir(void)
+{
+	const char	*dir;
+
+	if ((dir = getenv("PICA_TEMPLATE_DIR")) == NULL || dir[0] == '\0')
+		return PICA_TEMPLATE_DIR;
+	return dir;
 }
 
 int
