@@ -566,6 +566,8 @@ demo_banner(const struct conf *cf, const char *server, const char *dir,
 	demo_hostport(http, 0, hp, sizeof(hp));
 	snprintf(url, sizeof(url), "%s/acme/directory", cf->external_url);
 	printf("pica demo: ready (%s on https://%s and http://%s)\n\n"
+	    "Landing page:     http://%s/ (the root, its fingerprint, how to\n"
+	    "                  trust it and use each ACME client)\n"
 	    "ACME directory:   %s\n"
 	    "Root certificate: %s\n"
 	    "                  (also http://%s/roots.pem)\n"
@@ -588,7 +590,7 @@ demo_banner(const struct conf *cf, const char *server, const char *dir,
 	    "--http.port :%d \\\n"
 	    "    --domains localhost --path %s/lego run\n\n"
 	    "Stop with Ctrl-C.\n",
-	    server, hs, hp, url, cf->root, hp, run, server, port, dir,
+	    server, hs, hp, hp, url, cf->root, hp, run, server, port, dir,
 	    cf->root, port, url, dir, dir, dir, cf->root, url, port, dir);
 	fflush(stdout);
 }

@@ -2,7 +2,7 @@
  * pica root: the offline root, on the machine that keeps it.
  *
  *	pica root init DIR --name NAME [--key URI [--generate]]
- *	    [--kty EC|RSA] [--size BITS] [--not-after DURATION]
+ *	    [--kty EC|RSA|OKP] [--size BITS] [--not-after DURATION]
  *	pica root sign CSR --root DIR --out FILE [--path-len N]
  *	    [--not-after DURATION]
  */
@@ -24,7 +24,8 @@ root_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pica root init DIR --name NAME [--key URI [--generate]]\n"
-	    "                 [--kty EC|RSA] [--size BITS] [--not-after DURATION]\n"
+	    "                 [--kty EC|RSA|OKP] [--size BITS]\n"
+	    "                 [--not-after DURATION]\n"
 	    "       pica root sign CSR --root DIR --out FILE [--path-len N]\n"
 	    "                 [--not-after DURATION]\n\n"
 	    "The offline root, on a machine that never serves.  `root init`\n"
@@ -36,7 +37,8 @@ root_usage(FILE *fp)
 	    "  --name NAME          the CA's name (\"NAME Root CA\")\n"
 	    "  --key URI            the root key on a token (pkcs11: URI)\n"
 	    "  --generate           make that key on the token first\n"
-	    "  --kty, --size        the key type and size (EC 256 by default)\n"
+	    "  --kty, --size        the key type and size (EC 256 by default;\n"
+	    "                       OKP is Ed25519, file keys only)\n"
 	    "  --not-after DURATION the validity (root 175200h, intermediate\n"
 	    "                       87600h and never past the root's end)\n"
 	    "  --path-len N         the intermediate's path length (default 0)\n");

@@ -306,6 +306,7 @@ cmd_webconfig(int argc, char **argv, const char *cfg)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "due", no_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,7 +315,7 @@ cmd_webconfig(int argc, char **argv, const char *cfg)
 	wc.run = WEBCONF_RUN_DIR;
 	wc.cache = WEBCONF_CACHE_DIR;
 	wc.rate = 20;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:ho:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			wc.https = optarg;
@@ -347,6 +348,9 @@ cmd_webconfig(int argc, char **argv, const char *cfg)
 			break;
 		case 'd':
 			due = 1;
+			break;
+		case 'c':
+			cfg = optarg;
 			break;
 		case 'h':
 			webconf_usage(stdout);

@@ -44,8 +44,9 @@ usage(FILE *fp)
 	    "  -c FILE   the CA's pica.json (default: $PICA_CONFIG, then "
 	    "%s)\n\ncommands:\n", PICA_SYSCONF_CONFIG);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(fp, "\n-c FILE may also follow the command.  `pica COMMAND --help`"
+		fprintf(fp, "  %-10s  %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(fp, "\n-c FILE may also follow the command (but init, demo and root, which\n"
+	    "take the CA's directory).  `pica COMMAND --help`"
 	    " describes each;\nsee pica(8).\n");
 }
 

@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP handing a CA to another user needs root"
 	exit 0
 fi
-plan 40
+plan 41
 
 # nobody's group and www-data stand for pica's and pica-sign.
 user=nobody
@@ -167,4 +167,8 @@ ok $? "tls: issued again by the CA"
 is "$?" 1 "tls --due: no certificate there, nothing to renew (exit 1)"
 fails_with 2 'usage' "--due belongs to tls" -- \
 	"$PICA" web-config nginx --due
+(unset PICA_CONFIG; cd / && "$PICA" web-config lighttpd -c "$etc/pica.json" \
+	--run "$tmp/run" --https "127.0.0.1:$1" --http "127.0.0.1:$2" |
+	cmp -s - "$tmp/lighttpd-site.conf")
+ok $? "-c after the command: the same site"
 done_testing
