@@ -7,8 +7,8 @@
  * pica.json and its certificates) and is HTML-escaped where it is put, so
  * that a CA named "R&D <lab>" shows as typed and can inject nothing.
  *
- * Template syntax: @NAME@ is replaced by a value; @IF_X@ ... @END_X@
- * keeps what lies between when section X applies and drops it otherwise
+ * Template syntax (web_render_text): @NAME@ is replaced by a value;
+ * @IF_X@ ... @END_X@ keeps what lies between when section X applies and drops it otherwise
  * (a CA without externalURL has no ACME server to describe).  Any other
  * @WORD@ in capitals is an error, so that a typo in a template shows at
  * once instead of on the page.
@@ -28,28 +28,16 @@
 #include "conf.h"
 #include "landing.h"
 #include "util.h"
+#include "web.h"
 
 #define LANDING_TEMPLATE	"landing.html.in"
 #define LANDING_CSS		"pica.css"
 #define LANDING_MAX_FILE	(256 * 1024)
-#define LANDING_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 #define LANDING_SLUG_MAX	40
 
 /* In the order written: the page last, once what it links to is there. */
 const char *const landing_files[] = {
 	LANDING_CSS, "root.crt", "intermediate.crt", "index.html", NULL
-};
-
-/* A @NAME@ and its raw value (escaped when written; NULL: empty). */
-struct landing_var {
-	const char	*name;
-	const char	*value;
-};
-
-/* An @IF_NAME@ ... @END_NAME@ section and whether it is kept. */
-struct landing_section {
-	const char	*name;
-	int		 on;
 };
 
 /* What the page says of one certificate. */
@@ -101,103 +89,6 @@ landing_escape(FILE *fp, const char *s)
 			fputc(*s, fp);
 			break;
 		}
-}
-
-/* The index of the section called name (nlen bytes), or ns. */
-static size_t
-landing_section_find(const struct landing_section *secs, size_t ns,
-    const char *name, size_t nlen)
-{
-	size_t	 i;
-
-	for (i = 0; i < ns; i++)
-		if (strlen(secs[i].name) == nlen &&
-		    strncmp(secs[i].name, name, nlen) == 0)
-			break;
-	return i;
-}
-
-/*
- * Render the template text (read from tpl, named in errors) into a new
- * buffer: values HTML-escaped, sections kept or dropped.
- */
-static int
-landing_render(const char *tpl, const char *text,
-    const struct landing_var *vars, size_t nv,
-    const struct landing_section *secs, size_t ns, char **out,
-    size_t *outlen, struct pica_err *err)
-{
-	int		 rc = -1;
-	FILE		*fp = NULL;
-	char		*buf = NULL, end[64];
-	const char	*p, *q, *name, *skip;
-	size_t		 blen = 0, nlen, i;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((fp = open_memstream(&buf, &blen)) == NULL) {
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (p = text; *p != '\0'; p = q) {
-		if (*p != '@') {
-			q = p + strcspn(p, "@");
-			fwrite(p, 1, (size_t)(q - p), fp);
-			continue;
-		}
-		/* An "@" of an e-mail address or of the text stays. */
-		name = p + 1;
-		nlen = strspn(name, LANDING_NAME_CHARS);
-		if (nlen == 0 || name[nlen] != '@') {
-			fputc('@', fp);
-			q = p + 1;
-			continue;
-		}
-		q = name + nlen + 1;
-		if (nlen > 3 && strncmp(name, "IF_", 3) == 0 &&
-		    (i = landing_section_find(secs, ns, name + 3,
-		    nlen - 3)) < ns) {
-			/* Checked either way: a typo shows whatever the CA. */
-			snprintf(end, sizeof(end), "@END_%s@", secs[i].name);
-			if ((skip = strstr(q, end)) == NULL) {
-				pica_err_set(err, PICA_E_CONFIG, "%s: @IF_%s@ "
-				    "without %s", tpl, secs[i].name, end);
-				goto out;
-			}
-			if (!secs[i].on)
-				q = skip + strlen(end);
-			continue;
-		}
-		if (nlen > 4 && strncmp(name, "END_", 4) == 0 &&
-		    landing_section_find(secs, ns, name + 4, nlen - 4) < ns)
-			continue;
-		for (i = 0; i < nv; i++)
-			if (strlen(vars[i].name) == nlen &&
-			    strncmp(vars[i].name, name, nlen) == 0)
-				break;
-		if (i == nv) {
-			pica_err_set(err, PICA_E_CONFIG, "%s: unknown "
-			    "placeholder %.*s", tpl, (int)nlen + 2, p);
-			goto out;
-		}
-		if (vars[i].value != NULL)
-			landing_escape(fp, vars[i].value);
-	}
-	if (fclose(fp) != 0) {
-		fp = NULL;
-		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	fp = NULL;
-	*out = buf;
-	*outlen = blen;
-	buf = NULL;
-	rc = 0;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	free(buf);
-	return rc;
 }
 
 /*
@@ -424,7 +315,7 @@ landing_render_page(const struct conf *cf, const struct landing_page *pg,
     const char *tpl, const char *text, char **html, size_t *len,
     struct pica_err *err)
 {
-	const struct landing_var vars[] = {
+	const struct web_var vars[] = {
 		{ "NAME", pg->name },
 		{ "SLUG", pg->slug },
 		{ "VERSION", PACKAGE_VERSION },
@@ -446,7 +337,7 @@ landing_render_page(const struct conf *cf, const struct landing_page *pg,
 		{ "PROFILES", pg->profiles },
 		{ "DEFAULT_PROFILE", cf->default_profile },
 	};
-	const struct landing_section secs[] = {
+	const struct web_section secs[] = {
 		{ "ACME", cf->external_url != NULL },
 		{ "ROOT_URL", pg->root_url != NULL },
 		{ "CRL", cf->crl_enabled && cf->crl_idp_url != NULL },
@@ -456,8 +347,9 @@ landing_render_page(const struct conf *cf, const struct landing_page *pg,
 		    cf->crl_idp_url != NULL || cf->ocsp_url != NULL },
 	};
 
-	return landing_render(tpl, text, vars, sizeof(vars) / sizeof(vars[0]),
-	    secs, sizeof(secs) / sizeof(secs[0]), html, len, err);
+	return web_render_text(tpl, text, vars, sizeof(vars) / sizeof(vars[0]),
+	    secs, sizeof(secs) / sizeof(secs[0]), landing_escape, html, len,
+	    err);
 }
 
 /* Write data to dir/name atomically, mode 0644, replacing it. */
@@ -491,10 +383,8 @@ landing_write(const struct conf *cf, const char *template_dir,
 	size_t		 len, html_len, style_len;
 
 	memset(&pg, 0, sizeof(pg));
-	if (template_dir == NULL &&
-	    ((template_dir = getenv("PICA_TEMPLATE_DIR")) == NULL ||
-	    template_dir[0] == '\0'))
-		template_dir = PICA_TEMPLATE_DIR;
+	if (template_dir == NULL)
+		template_dir = web_template_dir();
 	if ((tpl = util_path_join(template_dir, LANDING_TEMPLATE)) == NULL ||
 	    (css = util_path_join(template_dir, LANDING_CSS)) == NULL) {
 		pica_err_set(err, PICA_E_INTERNAL, "out of memory");

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,9 +95,9 @@ ocsp_key_fixed(const char *path)
 	char	*dir;
 	int	 fixed;
 
-	if (access(path, F_OK) == -1 || (dir = strdup(path)) == NULL)
+	if (access(path, F_OK) == -1 || (dir = util_dirname(path)) == NULL)
 		return 0;
-	fixed = access(dirname(dir), W_OK) == -1;
+	fixed = access(dir, W_OK) == -1;
 	free(dir);
 	return fixed;
 }

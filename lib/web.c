@@ -21,17 +21,44 @@
 #include "util.h"
 #include "web.h"
 
+/* A value as it is: what a web server's configuration takes. */
+static void
+web_put_raw(FILE *fp, const char *s)
+{
+	fputs(s, fp);
+}
+
+/* Template names: capitals, digits and "_" between two "@". */
+#define WEB_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+/* The index of the section called name (nlen bytes), or ns. */
+static size_t
+web_section_find(const struct web_section *secs, size_t ns, const char *name,
+    size_t nlen)
+{
+	size_t	 i;
+
+	for (i = 0; i < ns; i++)
+		if (strlen(secs[i].name) == nlen &&
+		    strncmp(secs[i].name, name, nlen) == 0)
+			break;
+	return i;
+}
+
 int
-web_render(const char *tpl, const struct web_var *vars, size_t n,
-    char **out, size_t *outlen, struct pica_err *err)
+web_render_text(const char *tpl, const char *text, const struct web_var *vars,
+    size_t nv, const struct web_section *secs, size_t ns,
+    void (*put)(FILE *, const char *), char **out, size_t *outlen,
+    struct pica_err *err)
 {
 	int		 rc = -1;
-	char		*text = NULL, *buf = NULL, *p, *q;
-	size_t		 len, blen = 0, nlen, i;
 	FILE		*fp = NULL;
+	char		*buf = NULL, end[64];
+	const char	*p, *q, *name, *skip;
+	size_t		 blen = 0, nlen, i;
 
-	if (util_read_file(tpl, WEB_MAX_TEMPLATE, &text, &len, err) == -1)
-		goto out;
+	*out = NULL;
+	*outlen = 0;
 	if ((fp = open_memstream(&buf, &blen)) == NULL) {
 		pica_err_set(err, PICA_E_INTERNAL, "out of memory");
 		goto out;
@@ -42,23 +69,42 @@ web_render(const char *tpl, const struct web_var *vars, size_t n,
 			fwrite(p, 1, (size_t)(q - p), fp);
 			continue;
 		}
-		nlen = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-		if (nlen == 0 || p[nlen + 1] != '@') {
+		/* An "@" of an e-mail address or of the text stays. */
+		name = p + 1;
+		nlen = strspn(name, WEB_NAME_CHARS);
+		if (nlen == 0 || name[nlen] != '@') {
 			fputc('@', fp);
 			q = p + 1;
 			continue;
 		}
-		for (i = 0; i < n; i++)
+		q = name + nlen + 1;
+		if (nlen > 3 && strncmp(name, "IF_", 3) == 0 &&
+		    (i = web_section_find(secs, ns, name + 3, nlen - 3)) < ns) {
+			/* Checked either way: a typo shows whatever the data. */
+			snprintf(end, sizeof(end), "@END_%s@", secs[i].name);
+			if ((skip = strstr(q, end)) == NULL) {
+				pica_err_set(err, PICA_E_CONFIG, "%s: @IF_%s@ "
+				    "without %s", tpl, secs[i].name, end);
+				goto out;
+			}
+			if (!secs[i].on)
+				q = skip + strlen(end);
+			continue;
+		}
+		if (nlen > 4 && strncmp(name, "END_", 4) == 0 &&
+		    web_section_find(secs, ns, name + 4, nlen - 4) < ns)
+			continue;
+		for (i = 0; i < nv; i++)
 			if (strlen(vars[i].name) == nlen &&
-			    strncmp(vars[i].name, p + 1, nlen) == 0)
+			    strncmp(vars[i].name, name, nlen) == 0)
 				break;
-		if (i == n) {
+		if (i == nv) {
 			pica_err_set(err, PICA_E_CONFIG, "%s: unknown "
 			    "placeholder %.*s", tpl, (int)nlen + 2, p);
 			goto out;
 		}
-		fputs(vars[i].value, fp);
-		q = p + nlen + 2;
+		if (vars[i].value != NULL)
+			(put != NULL ? put : web_put_raw)(fp, vars[i].value);
 	}
 	if (fclose(fp) != 0) {
 		fp = NULL;
@@ -74,10 +120,24 @@ out:
 	if (fp != NULL)
 		fclose(fp);
 	free(buf);
-	free(text);
 	return rc;
 }
 
+int
+web_render(const char *tpl, const struct web_var *vars, size_t n,
+    char **out, size_t *outlen, struct pica_err *err)
+{
+	char	*text = NULL;
+	size_t	 len;
+	int	 rc;
+
+	if ((rc = util_read_file(tpl, WEB_MAX_TEMPLATE, &text, &len,
+	    err)) == 0)
+		rc = web_render_text(tpl, text, vars, n, NULL, 0, NULL, out,
+		    outlen, err);
+	free(text);
+	return rc;
+}
 
 int
 web_render_file(const char *tpl, const char *out, const struct web_var *vars,
@@ -94,6 +154,16 @@ web_render_file(const char *tpl, const char *out, const struct web_var *vars,
 out:
 	free(text);
 	return rc;
+}
+
+const char *
+web_template_dir(void)
+{
+	const char	*dir;
+
+	if ((dir = getenv("PICA_TEMPLATE_DIR")) == NULL || dir[0] == '\0')
+		return PICA_TEMPLATE_DIR;
+	return dir;
 }
 
 /* A path written into a web-server configuration: no quoting needed. */

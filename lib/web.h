@@ -7,6 +7,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "err.h"
@@ -20,14 +21,32 @@ struct web_var {
 	const char	*value;
 };
 
+/* An @IF_NAME@ ... @END_NAME@ section of a template, and whether it stays. */
+struct web_section {
+	const char	*name;
+	int		 on;
+};
+
+/* Where the shipped templates are: $PICA_TEMPLATE_DIR or the default. */
+const char *web_template_dir(void);
+
+/*
+ * The template text (read from tpl, which errors name) with every @NAME@
+ * replaced from vars through put (NULL: as it is; a NULL value: nothing),
+ * and each @IF_X@ ... @END_X@ of secs kept or dropped, into *out
+ * (NUL-terminated, *len bytes; the caller frees it).  An @NAME@ that is
+ * neither a var nor a section's marker is an error naming it.
+ */
+int	 web_render_text(const char *tpl, const char *text,
+	    const struct web_var *vars, size_t nv,
+	    const struct web_section *secs, size_t ns,
+	    void (*put)(FILE *, const char *), char **out, size_t *len,
+	    struct pica_err *);
+
 /* Largest template read. */
 #define WEB_MAX_TEMPLATE	(64 * 1024)
 
-/*
- * The template at tpl with every @NAME@ replaced from vars, into *out
- * (NUL-terminated, *len bytes; the caller frees it).  An @NAME@ not in
- * vars is an error naming it.
- */
+/* web_render_text of the file tpl, values as they are, no sections. */
 int	 web_render(const char *tpl, const struct web_var *vars, size_t n,
 	    char **out, size_t *len, struct pica_err *);
 

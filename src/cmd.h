@@ -27,9 +27,6 @@ int	 cmd_root(int argc, char **argv, const char *cfg);
 int	 cmd_webconfig(int argc, char **argv, const char *cfg);
 int	 cmd_www(int argc, char **argv, const char *cfg);
 
-/* Where the shipped templates are: $PICA_TEMPLATE_DIR or the default. */
-const char *cmd_template_dir(void);
-
 /*
  * Load the configuration, the CA (with its key when with_key) and the
  * store; any of ca and st may be NULL when not needed.  Prints the error.

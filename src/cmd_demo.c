@@ -268,7 +268,7 @@ demo_create_ca(const char *dir, const struct demo_addr *https,
 	ci.n_dns = 1;
 	ci.url = url;
 	ci.http_url = http_url;
-	ci.template_src = cmd_template_dir();
+	ci.template_src = web_template_dir();
 	if (ca_create(&ci, fpr, sizeof(fpr), &err) == -1) {
 		log_error("demo: %s", err.msg);
 		return -1;
@@ -797,11 +797,11 @@ cmd_demo(int argc, char **argv, const char *cfg)
 	if ((site = util_path_join(run, name)) == NULL)
 		goto oom;
 	snprintf(name, sizeof(name), "%s.conf.in", server);
-	if ((tpl = util_path_join(cmd_template_dir(), name)) == NULL ||
+	if ((tpl = util_path_join(web_template_dir(), name)) == NULL ||
 	    (sock = util_path_join(run, "acme-directory.sock")) == NULL)
 		goto oom;
 	snprintf(name, sizeof(name), "%s-site.conf.in", server);
-	if ((site_tpl = util_path_join(cmd_template_dir(), name)) == NULL ||
+	if ((site_tpl = util_path_join(web_template_dir(), name)) == NULL ||
 	    (cache = util_path_join(run, "ocsp-cache")) == NULL)
 		goto oom;
 	if (demo_busy(sock)) {

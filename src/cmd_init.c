@@ -17,6 +17,7 @@
 #include "p11.h"
 #include "perm.h"
 #include "util.h"
+#include "web.h"
 
 #define INIT_MAX_DNS	32
 
@@ -287,7 +288,7 @@ cmd_init(int argc, char **argv, const char *cfg)
 			snprintf(host, sizeof(host), "localhost");
 		dns[ci.n_dns++] = host;
 	}
-	ci.template_src = cmd_template_dir();
+	ci.template_src = web_template_dir();
 	if (generate && ci.key == NULL) {
 		log_error("init: --generate makes the key --key names");
 		return EXIT_USAGE;

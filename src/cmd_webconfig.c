@@ -248,7 +248,7 @@ webconf_write(const char *cfg, const struct conf *cf,
 		goto out;
 
 	snprintf(name, sizeof(name), "%s-site.conf.in", wc->server);
-	if ((tpl = util_path_join(cmd_template_dir(), name)) == NULL) {
+	if ((tpl = util_path_join(web_template_dir(), name)) == NULL) {
 		log_error("web-config: out of memory");
 		goto out;
 	}

@@ -50,16 +50,6 @@ usage(FILE *fp)
 	    " describes each;\nsee pica(8).\n");
 }
 
-const char *
-cmd_template_dir(void)
-{
-	const char	*dir;
-
-	if ((dir = getenv("PICA_TEMPLATE_DIR")) == NULL || dir[0] == '\0')
-		return PICA_TEMPLATE_DIR;
-	return dir;
-}
-
 int
 cmd_open(const char *cfg, int with_key, struct conf **cf, struct ca **ca,
     struct store **st)

@@ -1,6 +1,7 @@
 /*
- * t-landing.c: the landing page's template engine: HTML escaping of every
- * value, sections, refusals of a broken template; the file-name slug.
+ * t-landing.c: the template engine as the landing page drives it (lib/web.c
+ * with landing_escape): HTML escaping of every value, sections, refusals
+ * of a broken template; the file-name slug.
  */
 #include "config.h"
 
@@ -9,15 +10,15 @@
 
 /* Render text with vars and secs; the output, or NULL with err set. */
 static char *
-render(const char *text, const struct landing_var *vars, size_t nv,
-    const struct landing_section *secs, size_t ns, struct pica_err *err)
+render(const char *text, const struct web_var *vars, size_t nv,
+    const struct web_section *secs, size_t ns, struct pica_err *err)
 {
 	char	*out = NULL;
 	size_t	 len;
 
 	pica_err_clear(err);
-	if (landing_render("t.html.in", text, vars, nv, secs, ns, &out, &len,
-	    err) == -1)
+	if (web_render_text("t.html.in", text, vars, nv, secs, ns,
+	    landing_escape, &out, &len, err) == -1)
 		return NULL;
 	if (strlen(out) != len) {
 		free(out);
@@ -29,13 +30,13 @@ render(const char *text, const struct landing_var *vars, size_t nv,
 static void
 check(const char *text, const char *want, const char *what)
 {
-	static const struct landing_var vars[] = {
+	static const struct web_var vars[] = {
 		{ "NAME", "R&D <lab> \"one\" 'two'" },
 		{ "URL", "https://ca.test/acme/directory?a=1&b=2" },
 		{ "EMPTY", NULL },
 		{ "A1_B", "x" },
 	};
-	static const struct landing_section secs[] = {
+	static const struct web_section secs[] = {
 		{ "ON", 1 },
 		{ "OFF", 0 },
 	};
@@ -53,8 +54,8 @@ check(const char *text, const char *want, const char *what)
 static void
 refuse(const char *text, const char *want_msg, const char *what)
 {
-	static const struct landing_var vars[] = { { "NAME", "n" } };
-	static const struct landing_section secs[] = {
+	static const struct web_var vars[] = { { "NAME", "n" } };
+	static const struct web_section secs[] = {
 		{ "OFF", 0 },
 		{ "ON", 1 },
 	};
